@@ -1,0 +1,75 @@
+// swift-tools-version:6.2
+// gphotosfs: Google Photos albums as a FUSE file system, a sync companion, and an offline API emulator.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "gphotosfs",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gphotosfs", targets: ["gphotosfs"]),
+        .executable(name: "gphotos-emulator", targets: ["gphotos-emulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // The Google Photos API emulator (shares no code with the client).
+        .target(
+            name: "Emulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // The Google Photos Library + Picker API client.
+        .target(
+            name: "PhotosAPI",
+            dependencies: [
+                "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // ArgumentParser commands as a library, so tests run them in-process.
+        .target(
+            name: "Commands",
+            dependencies: [
+                "Emulator", "PhotosAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        .executableTarget(name: "gphotos-emulator", dependencies: ["Commands"], swiftSettings: strict),
+        .executableTarget(name: "gphotosfs", dependencies: ["Commands"], swiftSettings: strict),
+
+        .testTarget(
+            name: "EmulatorTests",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "PhotosAPITests",
+            dependencies: ["PhotosAPI", "Commands"],
+            swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

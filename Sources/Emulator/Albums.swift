@@ -1,0 +1,8 @@
+// Albums routes of the emulator.
+import Foundation
+import GRDB
+import Hummingbird
+
+extension Emulator {
+    static let albumRoutes: [Route] = []
+}

@@ -1,0 +1,8 @@
+// MediaHost routes of the emulator.
+import Foundation
+import GRDB
+import Hummingbird
+
+extension Emulator {
+    static let mediaHostRoutes: [Route] = []
+}

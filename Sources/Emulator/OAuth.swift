@@ -1,0 +1,8 @@
+// OAuth routes of the emulator.
+import Foundation
+import GRDB
+import Hummingbird
+
+extension Emulator {
+    static let oauthRoutes: [Route] = []
+}

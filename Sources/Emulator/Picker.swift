@@ -1,0 +1,8 @@
+// Picker routes of the emulator.
+import Foundation
+import GRDB
+import Hummingbird
+
+extension Emulator {
+    static let pickerRoutes: [Route] = []
+}

@@ -1,0 +1,8 @@
+// Uploads routes of the emulator.
+import Foundation
+import GRDB
+import Hummingbird
+
+extension Emulator {
+    static let uploadRoutes: [Route] = []
+}

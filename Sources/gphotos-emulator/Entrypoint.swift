@@ -1,0 +1,7 @@
+// gphotos-emulator entry point: a thin shim over the Commands library.
+import Commands
+
+@main
+enum Entrypoint {
+    static func main() async { await EmulatorCommand.main() }
+}
