@@ -1,0 +1,2 @@
+// Placeholder until the PhotosAPI client lands.
+import Testing
