@@ -38,7 +38,7 @@ public final class Emulator: Sendable {
             secretBytes = key
         }
         clock = EmulatorClock(offset: Double(try store.meta("clock_offset") ?? "0") ?? 0)
-        routes = Emulator.controlRoutes + Emulator.oauthRoutes + Emulator.albumRoutes + Emulator.mediaItemRoutes
+        routes = Emulator.controlRoutes + Emulator.seedRoutes + Emulator.oauthRoutes + Emulator.albumRoutes + Emulator.mediaItemRoutes
             + Emulator.uploadRoutes + Emulator.mediaHostRoutes + Emulator.pickerRoutes
         try ensureDefaults()
     }
