@@ -92,7 +92,7 @@ extension Emulator {
                     INSERT INTO media_items(id, user_id, owner_client, sha256, size, filename, mime_type, kind, description,
                         creation_time, has_capture_time, upload_time, width, height, camera_make, camera_model, archived, favorite, categories)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: StatementArguments(p.row)!)
+                    """, arguments: StatementArguments(p.row.map { $0?.databaseValue ?? .null }))
                 if let r = p.ref { refs[r] = p.id }
                 var o: [String: JSONValue] = ["id": .string(p.id), "filename": .string(p.row[5] as! String)]
                 if let r = p.ref { o["ref"] = .string(r) }
