@@ -8,6 +8,6 @@ public struct GPhotosFSCommand: AsyncParsableCommand {
         commandName: "gphotosfs",
         abstract: "Google Photos app-created albums as a file system.",
         version: "0.1.0",
-        subcommands: [])
+        subcommands: [AuthCommand.self])
     public init() {}
 }

@@ -1,2 +1,0 @@
-// Placeholder until the PhotosAPI client lands.
-import Testing

@@ -1,0 +1,221 @@
+// Test support: run gphotos-emulator as a process (copied from EmulatorTests, no shared code) and build clients for it.
+import Foundation
+import Logging
+import PhotosAPI
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failure raised by test support.
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// Path of a built executable next to the test bundle (.build/debug/NAME).
+func builtExecutable(_ name: String) -> URL {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent(name)
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    let env = ProcessInfo.processInfo.environment["GPHOTOS_BIN_DIR"] ?? ".build/debug"
+    return URL(fileURLWithPath: env).appendingPathComponent(name)
+}
+
+/// Reads one line from a file descriptor with a deadline.
+func readLine(fd: Int32, timeout: Double, isRunning: () -> Bool) -> String {
+    var line = Data()
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        if poll(&pfd, 1, 200) > 0 {
+            var byte: UInt8 = 0
+            if read(fd, &byte, 1) != 1 { break }
+            if byte == 0x0A { break }
+            line.append(byte)
+        } else if !isRunning() { break }
+    }
+    return String(decoding: line, as: UTF8.self)
+}
+
+/// A running `gphotos-emulator serve` child process.
+final class EmulatorProcess: @unchecked Sendable {
+    let process = Process()
+    /// e.g. http://127.0.0.1:41234
+    let baseURL: String
+    private let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+    /// A transport for control calls.
+    let transport = CurlTransport()
+
+    /// Starts the emulator with extra arguments on a free port, ephemeral state.
+    init(_ args: [String] = []) throws {
+        process.executableURL = builtExecutable("gphotos-emulator")
+        process.arguments = ["serve", "--port", "0", "--ephemeral"] + args
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = readLine(fd: stdoutPipe.fileHandleForReading.fileDescriptor, timeout: 20) { process.isRunning }
+        guard let r = text.range(of: "listening on ") else {
+            process.terminate()
+            throw TestFailure("emulator did not start: '\(text)'")
+        }
+        baseURL = String(text[r.upperBound...])
+    }
+
+    /// Stops the process: SIGTERM, then SIGKILL after 5 s.
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        process.waitUntilExit()
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    /// A control-API call; returns status and JSON object.
+    @discardableResult
+    func control(_ method: String, _ path: String, _ json: Any? = nil) async throws -> (Int, [String: Any]) {
+        var headers: [(String, String)] = []
+        var body = HTTPBody.none
+        if let json {
+            body = .data(try JSONSerialization.data(withJSONObject: json))
+            headers.append(("Content-Type", "application/json"))
+        }
+        let r = try await transport.send(HTTPRequest(method: method, url: baseURL + "/emulator/v1/" + path, headers: headers, body: body), endpoint: "control")
+        return (r.status, ((try? JSONSerialization.jsonObject(with: r.body)) as? [String: Any]) ?? [:])
+    }
+
+    /// Moves the emulator's clock forward.
+    func advanceClock(_ seconds: Double) async throws {
+        let (s, o) = try await control("POST", "clock:advance", ["seconds": seconds])
+        guard s == 200 else { throw TestFailure("advance failed: \(s) \(o)") }
+    }
+
+    /// Per-endpoint request counts.
+    func requestCounts() async throws -> [String: Int] {
+        let (_, o) = try await control("GET", "requests?limit=0")
+        return (o["counts"] as? [String: Any])?.compactMapValues { ($0 as? NSNumber)?.intValue } ?? [:]
+    }
+
+    /// Installs fault specs.
+    func faults(_ specs: [String]) async throws {
+        let (s, o) = try await control("POST", "faults", ["spec": specs])
+        guard s == 200 else { throw TestFailure("faults failed: \(s) \(o)") }
+    }
+
+    /// Sets knobs at run time.
+    func knobs(_ values: [String: Any]) async throws {
+        let (s, o) = try await control("PATCH", "knobs", values)
+        guard s == 200 else { throw TestFailure("knobs failed: \(s) \(o)") }
+    }
+
+    /// Mints a token through the control API.
+    func mint(clientId: String, scopes: [String]) async throws -> TokenResponse {
+        try await OAuthClient(endpoints: .emulator(baseURL), transport: transport).emulatorToken(clientId: clientId, scopes: scopes)
+    }
+}
+
+/// Runs `body` with a fresh emulator and always stops it.
+func withEmulator<T>(_ args: [String] = [], _ body: (EmulatorProcess) async throws -> T) async throws -> T {
+    let emu = try EmulatorProcess(args)
+    defer { emu.stop() }
+    return try await body(emu)
+}
+
+/// A temporary directory removed at deinit.
+final class TempDir: @unchecked Sendable {
+    let url: URL
+    init() {
+        url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("gphotosfs-test-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    var path: String { url.path }
+    func file(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Fast retries for tests.
+func testConfig(clock: (any PhotosClock)? = nil, logger: Logger? = nil) -> PhotosClientConfiguration {
+    var c = PhotosClientConfiguration()
+    c.retry = RetryPolicy(maxAttempts: 4, baseDelay: 0.05, maxDelay: 5, maxTotal: 30, jitter: 0.2)
+    c.requestsPerSecond = nil
+    c.transfer.idleTimeout = 10
+    if let clock { c.clock = clock }
+    if let logger { c.logger = logger }
+    return c
+}
+
+/// A stored account for the emulator with a minted token.
+struct TestAccount {
+    let dir = TempDir()
+    let store: TokenFileStore
+    let credentials: StoredCredentials
+    let token: TokenResponse
+
+    init(_ emu: EmulatorProcess, clientId: String = "client-a.apps.googleusercontent.com", scopes: [String] = PhotosScopes.library,
+         name: String = "default", testingMode: Bool? = nil) async throws {
+        store = TokenFileStore(directory: dir.url.appendingPathComponent("accounts"))
+        token = try await emu.mint(clientId: clientId, scopes: scopes)
+        credentials = StoredCredentials(account: name, clientId: clientId, clientSecret: nil, refreshToken: token.refreshToken ?? "",
+                                        accessToken: token.accessToken, expiry: Date().addingTimeInterval(token.expiresIn),
+                                        scopes: token.scopes, endpoints: .emulator(emu.baseURL), authorizedAt: Date(),
+                                        testingMode: testingMode, source: "emulator")
+        try store.save(credentials)
+    }
+
+    /// A client for this account.
+    func client(_ config: PhotosClientConfiguration = testConfig()) -> PhotosClient {
+        PhotosClient(credentials: credentials, store: store, configuration: config)
+    }
+}
+
+/// A small valid JPEG, made unique by a comment segment so the emulator's dedupe does not merge test files.
+func makeJPEG(tag: String = UUID().uuidString, padding: Int = 0) -> Data {
+    let tiny = Data(base64Encoded: "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=")!
+    var out = Data([0xFF, 0xD8])
+    let comment = Data(("gphotosfs-test " + tag).utf8)
+    out.append(contentsOf: [0xFF, 0xFE, UInt8((comment.count + 2) >> 8), UInt8((comment.count + 2) & 0xFF)])
+    out.append(comment)
+    out.append(tiny.dropFirst(2))
+    out.append(contentsOf: [0xFF, 0xD9])
+    if padding > 0 {
+        var rng = SystemRandomNumberGenerator()
+        out.append(Data((0..<padding).map { _ in UInt8.random(in: 0...255, using: &rng) }))
+    }
+    return out
+}
+
+/// Writes `data` to a file in `dir` and returns the path.
+func writeFile(_ dir: TempDir, _ name: String, _ data: Data) -> String {
+    let p = dir.file(name)
+    FileManager.default.createFile(atPath: p, contents: data)
+    return p
+}
+
+/// A swift-log handler that keeps every message and its metadata.
+struct CapturingLogHandler: LogHandler {
+    final class Sink: Sendable {
+        let lines = Mutex<[String]>([])
+        var all: String { lines.withLock { $0.joined(separator: "\n") } }
+    }
+    let sink: Sink
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        let md = self.metadata.merging(metadata ?? [:]) { $1 }
+        sink.lines.withLock { $0.append("\(level) \(message) \(md)") }
+    }
+}
