@@ -29,6 +29,14 @@ public struct AuthCommand: AsyncParsableCommand {
     public init() {}
 }
 
+extension GPhotosFSCommand {
+    /// Parses `arguments` as a gphotosfs command line and runs it in this process (tests, embedding).
+    public static func runInProcess(_ arguments: [String]) async throws {
+        var command = try parseAsRoot(arguments)
+        if var async = command as? any AsyncParsableCommand { try await async.run() } else { try command.run() }
+    }
+}
+
 /// --account and --accounts-dir.
 struct AccountOptions: ParsableArguments {
     @Option(name: .long, help: "Account name (letters, digits, . _ -).")
@@ -95,6 +103,11 @@ struct EndpointOptions: ParsableArguments {
 enum AuthSupport {
     /// The logger of the auth commands.
     static let logger = Logger(label: "gphotosfs.auth")
+
+    /// Writes a line to standard output, unbuffered (a parent reading a pipe sees it at once).
+    static func say(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
 
     /// Writes a line to standard error.
     static func note(_ text: String) {

@@ -171,9 +171,9 @@ struct AuthImport: AsyncParsableCommand {
                                       refreshToken: imp.refreshToken, accessToken: imp.accessToken, expiry: imp.expiry, scopes: imp.scopes,
                                       endpoints: endpoints, authorizedAt: imp.authorizedAt, testingMode: testingMode, source: imp.source)
         try accountOptions.store.save(creds)
-        print("Imported credentials (\(imp.source)) for account '\(creds.account)' into \(accountOptions.store.fileURL(creds.account).path).")
-        if secret == nil { print("No client secret given: if your OAuth client has one, import again with --client-secret-file or GPHOTOSFS_CLIENT_SECRET.") }
-        for line in AuthSupport.scopeReport(requested: PhotosScopes.library, granted: imp.scopes) where imp.scopes != nil { print(line) }
-        print("Check it with `gphotosfs auth verify --account \(creds.account)`.")
+        AuthSupport.say("Imported credentials (\(imp.source)) for account '\(creds.account)' into \(accountOptions.store.fileURL(creds.account).path).")
+        if secret == nil { AuthSupport.say("No client secret given: if your OAuth client has one, import again with --client-secret-file or GPHOTOSFS_CLIENT_SECRET.") }
+        for line in AuthSupport.scopeReport(requested: PhotosScopes.library, granted: imp.scopes) where imp.scopes != nil { AuthSupport.say(line) }
+        AuthSupport.say("Check it with `gphotosfs auth verify --account \(creds.account)`.")
     }
 }

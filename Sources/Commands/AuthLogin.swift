@@ -89,7 +89,7 @@ struct AuthLogin: AsyncParsableCommand {
         let secret = try client.resolvedSecret()
         let flow = TokenAcquisition(clientId: clientId, clientSecret: secret, endpoints: endpoints, scopes: login.scopes, port: login.port,
                                     noBrowser: login.noBrowser, browserFlowOnEmulator: login.browserFlow, timeout: login.timeout)
-        let (r, source) = try await flow.run { text in print(text); fflush(stdout) }
+        let (r, source) = try await flow.run { text in AuthSupport.say(text) }
         guard let rt = r.refreshToken, !rt.isEmpty else {
             throw PhotosAPIError.oauth(error: "no_refresh_token", description:
                 "Google returned no refresh token. Remove gphotosfs at https://myaccount.google.com/permissions and log in again.")
@@ -97,10 +97,10 @@ struct AuthLogin: AsyncParsableCommand {
         let creds = AuthSupport.credentials(account: accountOptions.account, clientId: clientId, clientSecret: secret, response: r,
                                             endpoints: endpoints, now: Date(), testingMode: login.testingMode, source: source)
         try accountOptions.store.save(creds)
-        print("Stored credentials for account '\(creds.account)' in \(accountOptions.store.fileURL(creds.account).path).")
-        for line in AuthSupport.scopeReport(requested: login.scopes, granted: r.scopes) { print(line) }
+        AuthSupport.say("Stored credentials for account '\(creds.account)' in \(accountOptions.store.fileURL(creds.account).path).")
+        for line in AuthSupport.scopeReport(requested: login.scopes, granted: r.scopes) { AuthSupport.say(line) }
         if login.testingMode == true {
-            print("Testing-mode consent screen: this refresh token stops working after 7 days. Publish the app (\"In production\") to avoid weekly logins.")
+            AuthSupport.say("Testing-mode consent screen: this refresh token stops working after 7 days. Publish the app (\"In production\") to avoid weekly logins.")
         }
     }
 }
@@ -139,7 +139,7 @@ struct AuthAuthorize: AsyncParsableCommand {
         if endpoints != .google, let data = try? JSONEncoder().encode(endpoints),
            let e = try? JSONSerialization.jsonObject(with: data) { obj["endpoints"] = e }
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])
-        print(String(decoding: data, as: UTF8.self))
+        AuthSupport.say(String(decoding: data, as: UTF8.self))
         for line in AuthSupport.scopeReport(requested: login.scopes, granted: r.scopes) { AuthSupport.note(line) }
     }
 }

@@ -25,10 +25,10 @@ public enum AuthVerification {
 
     /// Verifies `account`'s credentials against its endpoints.
     public static func run(account: Account, transport: any HTTPTransport = CurlTransport(), now: Date = Date(),
-                           logger: Logger = AuthSupport.logger) async -> Report {
+                           logger: Logger = Logger(label: "gphotosfs.auth")) async -> Report {
         var rep = Report()
         let creds: StoredCredentials
-        do { creds = try account.credentials() } catch { rep.error = error; rep.lines.append(error.description); return rep }
+        do throws(PhotosAPIError) { creds = try account.credentials() } catch { rep.error = error; rep.lines.append(error.description); return rep }
         rep.lines.append("account: \(creds.account)")
         rep.lines.append("client id: \(creds.clientId)")
         rep.lines.append("library endpoint: \(creds.endpoints.library)")
@@ -56,7 +56,7 @@ public enum AuthVerification {
         config.retry.maxAttempts = 2
         config.retry.baseDelay = 0.5
         let client = PhotosClient(credentials: creds, store: account.store, transport: transport, configuration: config)
-        do {
+        do throws(PhotosAPIError) {
             try await client.tokens.refresh()
         } catch {
             rep.error = error
@@ -85,7 +85,7 @@ public enum AuthVerification {
                 rep.warnings.append("token carries scopes Google removed on 31 March 2025 (\(removed.map(PhotosScopes.shortName).joined(separator: ", "))): re-authorize with gphotosfs auth login.")
             }
         }
-        do {
+        do throws(PhotosAPIError) {
             let page = try await client.listAlbums(pageSize: 1)
             rep.lines.append("albums.list: ok (\(page.items.count) album\(page.items.count == 1 ? "" : "s") on the first page of 1)")
             rep.ok = true
@@ -115,7 +115,7 @@ struct AuthVerify: AsyncParsableCommand {
 
     func run() async throws {
         let rep = await AuthVerification.run(account: Account(name: accountOptions.account, store: accountOptions.store))
-        print(rep.text)
+        AuthSupport.say(rep.text)
         if !rep.ok { throw ExitCode(1) }
     }
 }
@@ -134,15 +134,15 @@ struct AuthStatus: AsyncParsableCommand {
         let store = accountsDir.map { TokenFileStore(directory: URL(fileURLWithPath: $0, isDirectory: true)) }
             ?? TokenFileStore(directory: TokenFileStore.defaultDirectory())
         let names = try account.map { [$0] } ?? store.accounts()
-        if names.isEmpty { print("No accounts in \(store.directory.path). Run `gphotosfs auth login`."); return }
+        if names.isEmpty { AuthSupport.say("No accounts in \(store.directory.path). Run `gphotosfs auth login`."); return }
         for name in names {
-            guard let c = try store.load(name) else { print("\(name): no credentials"); continue }
-            print("\(name): client \(c.clientId), \(c.endpoints == .google ? "Google" : c.endpoints.library)")
-            print("  scopes: \(c.scopes.map { $0.map(PhotosScopes.shortName).joined(separator: " ") } ?? "unknown")")
-            print("  access token expires: \(c.expiry.map { $0.formatted(.iso8601) } ?? "unknown")")
-            if let a = c.authorizedAt { print("  authorized: \(a.formatted(.iso8601))\(c.testingMode == true ? " (Testing mode: 7-day refresh token)" : "")") }
-            if !c.removedScopes.isEmpty { print("  warning: scopes removed by Google in 2025; re-authorize with gphotosfs auth login") }
-            print("  file: \(store.fileURL(name).path)")
+            guard let c = try store.load(name) else { AuthSupport.say("\(name): no credentials"); continue }
+            AuthSupport.say("\(name): client \(c.clientId), \(c.endpoints == .google ? "Google" : c.endpoints.library)")
+            AuthSupport.say("  scopes: \(c.scopes.map { $0.map(PhotosScopes.shortName).joined(separator: " ") } ?? "unknown")")
+            AuthSupport.say("  access token expires: \(c.expiry.map { $0.formatted(.iso8601) } ?? "unknown")")
+            if let a = c.authorizedAt { AuthSupport.say("  authorized: \(a.formatted(.iso8601))\(c.testingMode == true ? " (Testing mode: 7-day refresh token)" : "")") }
+            if !c.removedScopes.isEmpty { AuthSupport.say("  warning: scopes removed by Google in 2025; re-authorize with gphotosfs auth login") }
+            AuthSupport.say("  file: \(store.fileURL(name).path)")
         }
     }
 }
@@ -159,17 +159,17 @@ struct AuthLogout: AsyncParsableCommand {
     func run() async throws {
         let store = accountOptions.store
         guard let c = try store.load(accountOptions.account) else {
-            print("No credentials for account '\(accountOptions.account)'."); return
+            AuthSupport.say("No credentials for account '\(accountOptions.account)'."); return
         }
         let oauth = OAuthClient(endpoints: c.endpoints, transport: CurlTransport(logger: AuthSupport.logger), logger: AuthSupport.logger)
         do {
             try await oauth.revoke(token: c.refreshToken.isEmpty ? (c.accessToken ?? "") : c.refreshToken)
-            print("Revoked the token of account '\(c.account)'.")
+            AuthSupport.say("Revoked the token of account '\(c.account)'.")
         } catch {
-            print("Revocation failed: \(error)")
-            if !force { print("Kept the file; use --force to delete it anyway."); throw ExitCode(1) }
+            AuthSupport.say("Revocation failed: \(error)")
+            if !force { AuthSupport.say("Kept the file; use --force to delete it anyway."); throw ExitCode(1) }
         }
         try store.delete(c.account)
-        print("Deleted \(store.fileURL(c.account).path).")
+        AuthSupport.say("Deleted \(store.fileURL(c.account).path).")
     }
 }

@@ -146,7 +146,7 @@ public struct OAuthClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            do {
+            do throws(PhotosAPIError) {
                 let r = try await send(req, endpoint: endpoint)
                 if r.status == 200 { return try Self.decodeToken(r, endpoint: endpoint) }
                 if r.status >= 500 && r.status != 501 && attempt < 3 { continue }

@@ -36,7 +36,7 @@ extension PhotosClient {
         for _ in 0..<(config.retry.maxAttempts + 1) {
             let r: ByteRange? = (written == 0 && range == nil) ? nil : ByteRange(start: start + written, end: range?.end)
             let call = try mediaCall(endpoint: endpoint, url: url, method: "GET", range: r, sink: .file(path: path, append: true), bearer: bearer)
-            do {
+            do throws(PhotosAPIError) {
                 let resp = try await performOnce(call)
                 if written > 0 && resp.status == 200 {
                     // The server ignored the Range: start over with the full body it just sent.

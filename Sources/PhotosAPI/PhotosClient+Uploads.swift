@@ -121,7 +121,7 @@ extension PhotosClient {
                                       ("X-Goog-Upload-Offset", String(offset))],
                             body: len > 0 ? .file(path: session.filePath, offset: offset, length: len) : .none,
                             sink: .memory(limit: 1 << 20), idempotent: false)
-            do {
+            do throws(PhotosAPIError) {
                 let r = try await performOnce(call)
                 if last { return try Self.token(r) }
                 offset += len

@@ -43,7 +43,7 @@ public actor TokenManager {
     /// Refreshes now (joining a refresh already in flight).
     @discardableResult
     public func refresh() async throws(PhotosAPIError) -> String {
-        if let running = inFlight { return try await Self.await(running).accessToken }
+        if let running = inFlight { return try await Self.join(running).accessToken }
         guard !creds.refreshToken.isEmpty else {
             throw .notAuthorized("account '\(creds.account)' has no refresh token; run `gphotosfs auth login`")
         }
@@ -55,8 +55,8 @@ public actor TokenManager {
         refreshCount += 1
         logger.debug("refreshing access token", metadata: ["account": "\(creds.account)"])
         let result: TokenResponse
-        do {
-            result = try await Self.await(task)
+        do throws(PhotosAPIError) {
+            result = try await Self.join(task)
         } catch {
             inFlight = nil
             logger.warning("token refresh failed", metadata: ["account": "\(creds.account)", "error": "\(error)"])
@@ -67,7 +67,7 @@ public actor TokenManager {
         return result.accessToken
     }
 
-    private static func await(_ t: Task<TokenResponse, any Error>) async throws(PhotosAPIError) -> TokenResponse {
+    private static func join(_ t: Task<TokenResponse, any Error>) async throws(PhotosAPIError) -> TokenResponse {
         do { return try await t.value } catch let e as PhotosAPIError { throw e } catch { throw .io("\(error)") }
     }
 

@@ -60,7 +60,8 @@ final class EmulatorProcess: @unchecked Sendable {
         process.standardError = stderrPipe
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let text = readLine(fd: stdoutPipe.fileHandleForReading.fileDescriptor, timeout: 20) { process.isRunning }
+        let proc = process
+        let text = readLine(fd: stdoutPipe.fileHandleForReading.fileDescriptor, timeout: 20) { proc.isRunning }
         guard let r = text.range(of: "listening on ") else {
             process.terminate()
             throw TestFailure("emulator did not start: '\(text)'")
@@ -197,7 +198,7 @@ func makeJPEG(tag: String = UUID().uuidString, padding: Int = 0) -> Data {
 /// Writes `data` to a file in `dir` and returns the path.
 func writeFile(_ dir: TempDir, _ name: String, _ data: Data) -> String {
     let p = dir.file(name)
-    FileManager.default.createFile(atPath: p, contents: data)
+    _ = FileManager.default.createFile(atPath: p, contents: data)
     return p
 }
 
@@ -214,8 +215,63 @@ struct CapturingLogHandler: LogHandler {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        let md = self.metadata.merging(metadata ?? [:]) { $1 }
-        sink.lines.withLock { $0.append("\(level) \(message) \(md)") }
+    func log(event: LogEvent) {
+        let md = self.metadata.merging(event.metadata ?? [:]) { $1 }
+        sink.lines.withLock { $0.append("\(event.level) \(event.message) \(md)") }
+    }
+}
+
+/// A `gphotosfs` child process with its standard output readable line by line.
+final class CommandProcess: @unchecked Sendable {
+    private let process = Process()
+    private let out = Pipe()
+
+    /// Starts `gphotosfs` with `arguments` and extra environment (DISPLAY removed so no browser starts).
+    init(_ arguments: [String], environment extra: [String: String]) throws {
+        process.executableURL = builtExecutable("gphotosfs")
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["DISPLAY"] = nil; env["WAYLAND_DISPLAY"] = nil
+        for (k, v) in extra { env[k] = v }
+        process.environment = env
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// The next line of standard output ("" on timeout or exit).
+    func line(timeout: Double = 20) -> String {
+        let p = process
+        return readLine(fd: out.fileHandleForReading.fileDescriptor, timeout: timeout) { p.isRunning }
+    }
+
+    /// Waits for exit; returns the status, or nil on timeout (the process is then killed).
+    func wait(timeout: Double = 20) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit(); return nil }
+        return process.terminationStatus
+    }
+
+    /// Everything left on standard output (after exit).
+    func rest() -> String { String(decoding: out.fileHandleForReading.availableDataNonBlocking(), as: UTF8.self) }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
+
+extension FileHandle {
+    /// Whatever can be read without blocking.
+    func availableDataNonBlocking() -> Data {
+        let fd = fileDescriptor
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        var out = Data()
+        var buf = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<10_000 {
+            let n = Glibc.read(fd, &buf, buf.count)
+            if n <= 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return out
     }
 }
