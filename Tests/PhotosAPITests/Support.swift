@@ -54,7 +54,9 @@ final class EmulatorProcess: @unchecked Sendable {
 
     /// Starts the emulator with extra arguments on a free port, ephemeral state.
     init(_ args: [String] = []) throws {
-        process.executableURL = builtExecutable("gphotos-emulator")
+        // GPHOTOS_EMULATOR_BIN points the tests at another emulator build.
+        process.executableURL = ProcessInfo.processInfo.environment["GPHOTOS_EMULATOR_BIN"].map { URL(fileURLWithPath: $0) }
+            ?? builtExecutable("gphotos-emulator")
         process.arguments = ["serve", "--port", "0", "--ephemeral"] + args
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe

@@ -39,9 +39,13 @@ struct UploadTests {
             for after in [1000, 300_000, 700_000] {
                 // A distinct file per round (dedupe), interrupted once mid-chunk.
                 let p = writeFile(acct.dir, "big\(after).jpg", makeJPEG(padding: 1_100_000))
+                let session = try await c.startResumableUpload(file: p, mimeType: "image/jpeg", fileName: "big\(after).jpg")
                 try await emu.faults(["uploads:reset:count=1:after=\(after)"])
-                let token = try await c.upload(file: p, mimeType: "image/jpeg", fileName: "big\(after).jpg")
+                let before = c.counters.count("uploads")
+                let token = try await c.resumeUpload(session, knownOffset: 0)
                 #expect(!token.isEmpty)
+                // 5 chunks without a fault; the reset adds a query and a re-sent chunk.
+                #expect(c.counters.count("uploads") - before >= 7, "the reset at \(after) was seen and recovered from")
                 let r = try await c.batchCreate([NewMediaItem(uploadToken: token)])
                 #expect(r[0].succeeded, "created after resume at \(after)")
                 if let m = r[0].mediaItem {
