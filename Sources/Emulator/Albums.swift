@@ -396,7 +396,7 @@ extension Call {
         var up = false
         for ch in s {
             if ch == "_" { up = true; continue }
-            out.append(up ? Character(ch.uppercased()) : ch)
+            if up { out += ch.uppercased() } else { out.append(ch) }
             up = false
         }
         return out

@@ -38,7 +38,10 @@ extension Emulator {
         let me = try call.me
         let id = call.param("mediaItemId")
         let base = publicBase(call.request)
-        let item = try store.db.read { db in Ids.plausible(id) ? try visibleItem(db, id: id, caller: me) : nil }
+        let item = try store.db.read { db -> ItemRecord? in
+            guard Ids.plausible(id) else { return nil }
+            return try visibleItem(db, id: id, caller: me)
+        }
         guard let item else { throw foreignIdError() }
         return HTTPOut.json(mediaItemJSON(item, caller: me, base: base))
     }
@@ -56,7 +59,7 @@ extension Emulator {
             ? RPCStatus(code: 5, message: "Requested entity was not found.")
             : RPCStatus(code: 3, message: "Invalid media item ID.")
         let results = try store.db.read { db -> [JSONValue] in
-            try ids.map { id in
+            try ids.map { id -> JSONValue in
                 if Ids.plausible(id), let item = try visibleItem(db, id: id, caller: me) {
                     return .object(["mediaItem": mediaItemJSON(item, caller: me, base: base)])
                 }
@@ -112,7 +115,7 @@ extension Emulator {
         let base = publicBase(call.request)
         let filtersKey = body.members["filters"].map { String(decoding: $0.serialized(), as: UTF8.self) } ?? ""
         let queryKey = "mediaItems.search|\(albumID ?? "")|\(filtersKey)|\(ascending)"
-        let items: [ItemRecord] = try store.db.read { db in
+        let items: [ItemRecord] = try store.db.read { db -> [ItemRecord] in
             if let albumID {
                 let album = try ownAlbum(db, id: albumID, caller: me)
                 return try Row.fetchAll(db, sql: """
@@ -125,7 +128,7 @@ extension Emulator {
                 ORDER BY m.creation_time DESC, m.seq DESC
                 """, arguments: [me.userID, me.clientID, me.clientID]).map(ItemRecord.init)
             let kept = all.filter(filter.matches)
-            return ascending ? kept.reversed() : kept
+            return ascending ? Array(kept.reversed()) : kept
         }
         let page = try paginate(items, size: size, token: token, queryKey: queryKey)
         return HTTPOut.json(itemPageJSON(page, caller: me, base: base, albumID: albumID))
@@ -280,7 +283,8 @@ struct SearchFilter: Sendable {
             let c = SearchFilter.utc.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: item.creationTime))
             let y = c.year ?? 0, m = c.month ?? 0, d = c.day ?? 0
             let dateHit = dates.contains { (($0.year == 0 || $0.year == y) && ($0.month == 0 || $0.month == m) && ($0.day == 0 || $0.day == d)) }
-            let rangeHit = ranges.contains { s, e in
+            let rangeHit = ranges.contains { r in
+                let (s, e) = r
                 if s.year == 0 {
                     let k = m * 100 + d
                     return SearchFilter.key(s, upper: false) <= k && k <= SearchFilter.key(e, upper: true)

@@ -5,7 +5,7 @@ import Testing
 @Suite("Library API: mediaItems")
 struct MediaItemTests {
     /// A small library: app A's photos and a video with and without capture time, an archived one, B's and the user's items.
-    static let library: [String: Any] = ["mediaItems": [
+    static var library: [String: Any] { ["mediaItems": [
         ["ref": "p1", "clientId": Lib.clientA, "filename": "p1.jpg", "creationTime": "2020-01-15T10:00:00Z",
          "categories": ["LANDSCAPES"], "favorite": true],
         ["ref": "p2", "clientId": Lib.clientA, "filename": "p2.jpg", "creationTime": "2021-06-20T10:00:00Z", "categories": ["PETS"]],
@@ -14,7 +14,7 @@ struct MediaItemTests {
         ["ref": "n1", "clientId": Lib.clientA, "filename": "n1.jpg"],
         ["ref": "b1", "clientId": Lib.clientB, "filename": "b1.jpg", "creationTime": "2020-01-15T10:00:00Z"],
         ["ref": "u1", "filename": "u1.jpg", "creationTime": "2020-01-15T10:00:00Z"],
-    ]]
+    ]] }
 
     /// Ids of a search result, failing on non-200.
     static func search(_ c: APIClient, _ body: [String: Any]) throws -> [String] {
