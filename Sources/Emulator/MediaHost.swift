@@ -85,12 +85,7 @@ extension Emulator {
                 return Emulator.mediaError(403)
             }
         }
-        let found = try store.db.read { db -> (String, ItemRecord?) in
-            let project = try String.fetchOne(db, sql: "SELECT project FROM clients WHERE id = ?", arguments: [claim.clientID])
-            let item = try Row.fetchOne(db, sql: "SELECT * FROM media_items WHERE id = ? AND user_id = ?",
-                                        arguments: [claim.itemID, claim.userID]).map(ItemRecord.init)
-            return (project ?? Emulator.defaultProject, item)
-        }
+        let found = try mediaLookup(claim)
         try spendQuota(project: found.0, kind: .media)
         guard let item = found.1 else { return Emulator.mediaError(denied) }
         guard let params = MediaParams(paramText) else { return Emulator.mediaError(400) }
@@ -140,6 +135,16 @@ extension Emulator {
             while let d = it.next() { try await writer.write(ByteBuffer(bytes: d)) }
             try await writer.finish(nil)
         })
+    }
+
+    /// The project to charge for a base URL (its client's) and the item it names.
+    private func mediaLookup(_ claim: BaseURLClaim) throws -> (String, ItemRecord?) {
+        try store.db.read { db -> (String, ItemRecord?) in
+            let project = try String.fetchOne(db, sql: "SELECT project FROM clients WHERE id = ?", arguments: [claim.clientID])
+            let item = try Row.fetchOne(db, sql: "SELECT * FROM media_items WHERE id = ? AND user_id = ?",
+                                        arguments: [claim.itemID, claim.userID]).map(ItemRecord.init)
+            return (project ?? Emulator.defaultProject, item)
+        }
     }
 
     /// A parsed `Range: bytes=` header against a body of `total` bytes.

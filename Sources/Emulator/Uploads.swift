@@ -62,7 +62,8 @@ extension Emulator {
                 s.hasher.update(data: d)
                 s.bytes += n
             }
-            if let stop = stopAfter, s.bytes >= stop { s.end = .fault }
+            // A reset fault drops the connection even when the body was shorter than its cutoff.
+            if stopAfter != nil { s.end = .fault }
             // A body that ends short of its declared length means the client went away.
             else if let declared = request.header("Content-Length").flatMap({ Int64($0) }), s.bytes < declared {
                 s.end = .disconnected
@@ -238,6 +239,13 @@ extension Emulator {
         }
     }
 
+    /// Marks a session cancelled or final (with its token).
+    private func setSessionStatus(_ id: String, _ status: String, token: String? = nil) throws {
+        try store.db.write { db in
+            try db.execute(sql: "UPDATE upload_sessions SET status = ?, token = ? WHERE id = ?", arguments: [status, token, id])
+        }
+    }
+
     /// Truncates a session's spool file back to `n` bytes.
     private func truncateSpool(_ id: String, to n: Int64) {
         if let h = try? FileHandle(forWritingTo: store.sessionURL(id: id)) {
@@ -254,9 +262,7 @@ extension Emulator {
         if call.fault != nil, !commands.contains("upload") { return Emulator.resetResponse() }
         if commands == ["cancel"] {
             if s.status == "active" {
-                try store.db.write { db in
-                    try db.execute(sql: "UPDATE upload_sessions SET status = 'cancelled' WHERE id = ?", arguments: [id])
-                }
+                try setSessionStatus(id, "cancelled")
                 try? FileManager.default.removeItem(at: store.sessionURL(id: id))
             }
             return statusResponse(s, status: s.status == "active" ? "cancelled" : s.status)
@@ -333,10 +339,7 @@ extension Emulator {
         let sha = Data(hasher.finalize()).hexString
         try storeContent(from: spoolURL, sha: sha)
         let token = try issueUploadToken(me: me, sha: sha, size: received, filename: s.filename, contentType: s.contentType)
-        try store.db.write { db in
-            try db.execute(sql: "UPDATE upload_sessions SET status = 'final', token = ?, received = ? WHERE id = ?",
-                           arguments: [token, received, id])
-        }
+        try setSessionStatus(id, "final", token: token)
         var r = HTTPOut.text(token)
         r.set("X-Goog-Upload-Status", "final")
         r.set("X-Goog-Upload-Size-Received", String(received))

@@ -34,7 +34,7 @@ struct MediaHostTests {
             #expect(!TestMedia.contains(r.body, [0, 0, 0, 48, 0, 0, 0, 1]))
             // Everything from the end of APP1 on is untouched.
             let app1End = 4 + (Int(original[4]) << 8 | Int(original[5]))
-            #expect(r.body[app1End...] == original[app1End...])
+            #expect(Data(r.body)[app1End...] == original[app1End...])
         }
     }
 
