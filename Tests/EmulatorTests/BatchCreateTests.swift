@@ -221,4 +221,30 @@ struct BatchCreateTests {
             #expect((meta(again)["video"] as? [String: Any])?["status"] as? String == "READY")
         }
     }
+
+    @Test("malformed media (truncated JPEGs, wild EXIF offsets) never crashes the server")
+    func malformedMedia() async throws {
+        try await withEmulator(["--knob", "batchCreateReturnsBaseURL=true"]) { emu in
+            let api = try APIClient(emu)
+            let full = TestMedia.jpeg(exif: TestExif(dateTimeOriginal: "2020:01:01 00:00:00", make: "M", gps: true))
+            var tokens: [(token: String, fileName: String?)] = []
+            for n in stride(from: 3, to: full.count, by: max(1, full.count / 40)) {
+                tokens.append((try api.uploadToken(full.prefix(n)), nil))
+            }
+            // Every byte of the TIFF block set to 0xFF in turn would be slow; flip whole regions instead.
+            var wild = [UInt8](full)
+            for i in 20..<min(wild.count - 30, 120) where i % 3 == 0 { wild[i] = 0xFF }
+            tokens.append((try api.uploadToken(Data(wild)), nil))
+            let r = try api.batchCreate(Array(tokens.prefix(50)))
+            #expect(r.status == 200)
+            let res = results(r)
+            #expect(res.count == min(50, tokens.count))
+            for x in res {
+                if let base = item(x)["baseUrl"] as? String {
+                    #expect([200, 400].contains(try RawHTTP.request("GET", base + "=d").status))
+                }
+            }
+            #expect(try RawHTTP.request("GET", emu.baseURL + "/emulator/v1/health").status == 200)
+        }
+    }
 }
