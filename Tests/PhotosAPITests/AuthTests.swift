@@ -156,6 +156,28 @@ struct AuthTests {
         }
     }
 
+    @Test("auth authorize prints a token JSON that auth import stores (headless NAS path)")
+    func authorizeThenImport() async throws {
+        try await withEmulator { emu in
+            let dir = TempDir()
+            let child = try CommandProcess(["auth", "authorize", "--emulator", emu.baseURL, "--client-id", "nas.apps.googleusercontent.com"],
+                                           environment: [:])
+            let json = child.line()
+            #expect(child.wait() == 0)
+            let obj = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any]
+            #expect(obj?["refresh_token"] as? String != nil && obj?["client_id"] as? String == "nas.apps.googleusercontent.com")
+            #expect(obj?["client_secret"] == nil, "the secret is not printed")
+            let file = writeFile(dir, "token.json", Data(json.utf8))
+            try await GPhotosFSCommand.runInProcess(["auth", "import", "--file", file, "--accounts-dir", dir.file("acc"), "--account", "nas"])
+            let store = TokenFileStore(directory: URL(fileURLWithPath: dir.file("acc")))
+            let c = try store.load("nas")
+            #expect(c?.endpoints == .emulator(emu.baseURL) && c?.source == "import-json")
+            #expect(Set(c?.scopes ?? []) == Set(PhotosScopes.library))
+            let rep = await AuthVerification.run(account: Account(name: "nas", store: store))
+            #expect(rep.ok, "\(rep.text)")
+        }
+    }
+
     @Test("verify: good token, expired Testing-mode token, old-scope token")
     func verify() async throws {
         try await withEmulator { emu in

@@ -44,8 +44,8 @@ struct UploadTests {
                 let before = c.counters.count("uploads")
                 let token = try await c.resumeUpload(session, knownOffset: 0)
                 #expect(!token.isEmpty)
-                // 5 chunks without a fault; the reset adds a query and a re-sent chunk.
-                #expect(c.counters.count("uploads") - before >= 7, "the reset at \(after) was seen and recovered from")
+                // 5 chunks without a fault; the reset adds at least a query (and a re-sent chunk when the server lost it).
+                #expect(c.counters.count("uploads") - before >= 6, "the reset at \(after) was seen and recovered from")
                 let r = try await c.batchCreate([NewMediaItem(uploadToken: token)])
                 #expect(r[0].succeeded, "created after resume at \(after)")
                 if let m = r[0].mediaItem {
