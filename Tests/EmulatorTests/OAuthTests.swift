@@ -275,6 +275,31 @@ struct OAuthTests {
         }
     }
 
+    @Test("login_hint picks the signed-in user; include_granted_scopes adds earlier grants")
+    func loginHintAndIncrementalAuth() async throws {
+        try await withEmulator { emu in
+            _ = try emu.control("POST", "users", ["userId": "nophotos@example.com", "hasPhotosAccount": false])
+            var p = OAuthFlow.params(client: client, scopes: [Scopes.picker], challenge: nil)
+            p["login_hint"] = "nophotos@example.com"
+            let a = try OAuthFlow.authorize(emu, p)
+            let code = try #require(OAuthFlow.locationParams(a)["code"])
+            let t = try OAuthFlow.form(emu, "/token", ["grant_type": "authorization_code", "code": code, "client_id": client,
+                                                       "redirect_uri": OAuthFlow.redirect])
+            let access = try #require(t.object["access_token"] as? String)
+            #expect(try OAuthFlow.createSession(emu, token: access).errorStatus == "FAILED_PRECONDITION")
+            p["login_hint"] = "stranger@example.com"
+            let unknown = try OAuthFlow.authorize(emu, p)
+            #expect(unknown.status == 400)
+            #expect(unknown.header("location") == nil)
+
+            _ = try OAuthFlow.login(emu, client: client, scopes: [Scopes.append])
+            var inc = OAuthFlow.params(client: client, scopes: [Scopes.picker], challenge: nil)
+            inc["include_granted_scopes"] = "true"
+            let granted = OAuthFlow.locationParams(try OAuthFlow.authorize(emu, inc))["scope"] ?? ""
+            #expect(Set(granted.split(separator: " ").map(String.init)) == [Scopes.append, Scopes.picker])
+        }
+    }
+
     @Test("without access_type=offline there is no refresh token")
     func onlineAccess() async throws {
         try await withEmulator { emu in
