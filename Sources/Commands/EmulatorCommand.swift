@@ -22,12 +22,36 @@ public struct EmulatorCommand: AsyncParsableCommand {
     public struct Serve: AsyncParsableCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Serve the API until SIGINT or SIGTERM.",
-            discussion: """
-            The first line on standard output is `gphotos-emulator listening on http://HOST:PORT`.
-            Knobs (see `gphotos-emulator knobs`) are set with --knob NAME=VALUE and at run time with
-            PATCH /emulator/v1/knobs. Faults are ENDPOINT:KIND[:p=P][:count=N][:retry-after=S][:delay=MS][:after=BYTES],
-            KIND one of 500 501 503 504 429 reset slow; ENDPOINT a name such as albums.list, a prefix such as albums.*, or *.
-            """)
+            discussion: Serve.discussion)
+
+        static var discussion: String {
+            let defaults = EmulatorConfig()
+            let knobs = EmulatorConfig.knobHelp.map {
+                "  \($0.name) (default \(defaults.value(of: $0.name)))\n" + EmulatorCommand.wrap($0.help, indent: 6)
+            }
+            return """
+            The first line on standard output is `gphotos-emulator listening on http://HOST:PORT`. \
+            Endpoints: Library API /v1/..., uploads /v1/uploads, Picker API /picker/v1/..., OAuth /o/oauth2/v2/auth, \
+            /token, /revoke, /device/code, base URLs /lr/... and /pk/..., control API /emulator/v1/... \
+            (see gphotos-emulator(1)).
+
+            FAULTS (--fault, or POST /emulator/v1/faults {"spec":[...]}):
+              ENDPOINT:KIND[:p=P][:count=N][:retry-after=S][:delay=MS][:after=BYTES]
+              KIND: 500, 501, 503, 504, 429, reset or slow. ENDPOINT: a method
+              name (albums.list, mediaItems.batchCreate, uploads, media,
+              picker.sessions.get), a prefix (albums.*), or *.
+              p = probability; count = hit the next N matching requests only.
+
+            KNOBS (--knob NAME=VALUE, or PATCH /emulator/v1/knobs {"NAME":VALUE}).
+            [U] marks behaviour Google does not document:
+            \(knobs.joined(separator: "\n"))
+
+            CONTROL API (loopback, no auth): GET health; POST reset; GET clock; POST clock:advance \
+            {"seconds":N}; GET/PATCH knobs; GET/POST/DELETE faults; GET/DELETE requests (per-endpoint counts); \
+            GET quota?project=P; POST clients; POST users; POST tokens (mint a token for a client id and scopes); \
+            POST seed (albums, app items, user-library items); POST picker/sessions/ID:pick; POST sink.
+            """
+        }
 
         @Option(help: "Address to bind. Only loopback addresses unless --allow-remote.")
         var host: String = "127.0.0.1"
@@ -85,6 +109,19 @@ public struct EmulatorCommand: AsyncParsableCommand {
         }
     }
 
+    /// Wraps text at 76 columns with an indent, for help screens.
+    static func wrap(_ text: String, indent: Int) -> String {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + word.count + 1 > 76 - indent { lines.append(line); line = "" }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        let pad = String(repeating: " ", count: indent)
+        return lines.map { pad + $0 }.joined(separator: "\n")
+    }
+
     /// `gphotos-emulator knobs`: every knob with its default.
     public struct Knobs: ParsableCommand {
         public static let configuration = CommandConfiguration(abstract: "List every knob with its default value and meaning.")
@@ -92,7 +129,7 @@ public struct EmulatorCommand: AsyncParsableCommand {
         public func run() throws {
             let defaults = EmulatorConfig()
             for k in EmulatorConfig.knobHelp {
-                print("\(k.name)=\(defaults.value(of: k.name))\n    \(k.help)")
+                print("\(k.name)=\(defaults.value(of: k.name))\n" + EmulatorCommand.wrap(k.help, indent: 4))
             }
         }
     }

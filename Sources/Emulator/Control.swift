@@ -8,6 +8,12 @@ extension Emulator {
         Route(method: "GET", pattern: "/emulator/v1/health", endpoint: "control.health", kind: .control) { _ in
             HTTPOut.json(.object(["ok": .bool(true)]))
         },
+        Route(method: "POST", pattern: "/emulator/v1/sink", endpoint: "control.sink", kind: .control, streamsBody: true) { call in
+            // Reads and discards a body of any size: the HTTP-stack baseline for upload benchmarks.
+            var total = 0
+            for try await buf in call.request.body { total += buf.readableBytes }
+            return HTTPOut.json(.object(["bytes": .int(total)]))
+        },
         Route(method: "POST", pattern: "/emulator/v1/reset", endpoint: "control.reset", kind: .control) { call in
             try call.emulator.controlReset()
             return HTTPOut.empty

@@ -1,0 +1,70 @@
+// The emulator's documentation stays true: its man page names every flag, knob and control call the binary has.
+import Foundation
+import Testing
+
+@Suite("Emulator documentation")
+struct DocsTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Output of the emulator binary with these arguments.
+    func run(_ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = EmulatorProcess.executable("gphotos-emulator")
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = Pipe()
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The man page as plain text (roff escapes for '-' removed).
+    func manPage() throws -> String {
+        try String(contentsOf: DocsTests.root.appendingPathComponent("man/gphotos-emulator.1"), encoding: .utf8)
+            .replacingOccurrences(of: "\\-", with: "-")
+    }
+
+    @Test("the man page documents every knob")
+    func everyKnob() throws {
+        let man = try manPage()
+        let names = try run(["knobs"]).split(separator: "\n").filter { !$0.hasPrefix(" ") }
+            .compactMap { $0.split(separator: "=").first.map(String.init) }
+        #expect(names.count >= 20)
+        for n in names { #expect(man.contains(".B \(n)\n"), "man page lacks knob \(n)") }
+        let help = try run(["serve", "--help"])
+        for n in names { #expect(help.contains(n), "--help lacks knob \(n)") }
+    }
+
+    @Test("the man page documents every serve flag")
+    func everyFlag() throws {
+        let man = try manPage()
+        let help = try run(["serve", "--help"])
+        let flags = Set(help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," })
+            .filter { $0.hasPrefix("--") && $0 != "--help" }.map { String($0.prefix { $0.isLetter || $0.isNumber || $0 == "-" }) })
+        #expect(flags.count >= 8)
+        for f in flags { #expect(man.contains(f), "man page lacks \(f)") }
+    }
+
+    @Test("the man page documents every control call")
+    func everyControlCall() throws {
+        let man = try manPage()
+        let dir = DocsTests.root.appendingPathComponent("Sources/Emulator")
+        var paths: Set<String> = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasSuffix(".swift") {
+            let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+            var rest = text[...]
+            while let r = rest.range(of: "pattern: \"/emulator/v1/") {
+                let tail = rest[r.upperBound...]
+                guard let end = tail.firstIndex(of: "\"") else { break }
+                // {sessionId} and the like are written ID in the man page.
+                let path = String(tail[..<end]).replacingOccurrences(of: #"\{[^}]*\}"#, with: "ID", options: .regularExpression)
+                paths.insert(path)
+                rest = tail[end...]
+            }
+        }
+        #expect(paths.count >= 10)
+        for p in paths { #expect(man.contains(p), "man page lacks control call \(p)") }
+    }
+}
