@@ -89,6 +89,21 @@ struct FaultTests {
         }
     }
 
+    @Test("Library endpoints take faults too, and a faulted call spends no quota")
+    func libraryFaults() async throws {
+        try await withEmulator(["--knob", "dailyAPIRequests=2", "--fault", "albums.*:503:count=1:retry-after=2"]) { emu in
+            let (c, id) = try Self.setup(emu)
+            let r = try c.get("/v1/albums")
+            #expect(r.status == 503)
+            #expect(r.header("retry-after") == "2")
+            #expect(try c.get("/picker/v1/sessions/\(id)").status == 200)
+            #expect(try c.get("/v1/albums").status == 200)
+            #expect(try c.get("/v1/albums").status == 200)
+            #expect(try c.get("/v1/albums").status == 429)
+            #expect(try emu.requestCounts()["albums.list"] == 4)
+        }
+    }
+
     @Test("reset drops the connection before a whole response; the next request is fine")
     func connectionReset() async throws {
         try await withEmulator(["--fault", "picker.sessions.get:reset:count=1"]) { emu in
