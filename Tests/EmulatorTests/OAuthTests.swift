@@ -300,6 +300,37 @@ struct OAuthTests {
         }
     }
 
+    @Test("garbage at the OAuth endpoints gets an OAuth error, never a crash")
+    func garbage() async throws {
+        try await withEmulator { emu in
+            let bare = try RawHTTP.request("GET", emu.baseURL + "/o/oauth2/v2/auth")
+            #expect(bare.status == 400)
+            #expect(bare.text.contains("client_id"))
+            let binary = try RawHTTP.request("POST", emu.baseURL + "/token", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                             body: Data([0xFF, 0xFE, 0x00, 0x25, 0x3D, 0x26]))
+            #expect(binary.status == 400)
+            #expect(binary.object["error"] is String)
+            let noGrant = try OAuthFlow.form(emu, "/token", ["code": "x"])
+            #expect(noGrant.object["error"] as? String == "unsupported_grant_type")
+            let badCode = try OAuthFlow.form(emu, "/token", ["grant_type": "authorization_code", "code": "%%%", "client_id": client,
+                                                             "redirect_uri": OAuthFlow.redirect])
+            #expect(badCode.status == 400 || badCode.status == 401)
+            let noClient = try OAuthFlow.form(emu, "/device/code", ["scope": "openid"])
+            #expect(noClient.status == 400)
+            #expect(noClient.object["error"] as? String == "invalid_request")
+            let noToken = try RawHTTP.request("POST", emu.baseURL + "/revoke")
+            #expect(noToken.status == 400)
+            var p = OAuthFlow.params(client: client, scopes: Scopes.library, challenge: "short")
+            p["code_challenge_method"] = "S256"
+            let shortChallenge = try OAuthFlow.authorize(emu, p)
+            #expect(OAuthFlow.locationParams(shortChallenge)["error"] == "invalid_request")
+            p["code_challenge"] = String(repeating: "a", count: 43)
+            p["code_challenge_method"] = "S512"
+            #expect(OAuthFlow.locationParams(try OAuthFlow.authorize(emu, p))["error"] == "invalid_request")
+            #expect(try emu.control("GET", "health").status == 200)
+        }
+    }
+
     @Test("without access_type=offline there is no refresh token")
     func onlineAccess() async throws {
         try await withEmulator { emu in
