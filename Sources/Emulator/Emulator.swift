@@ -40,6 +40,7 @@ public final class Emulator: Sendable {
         clock = EmulatorClock(offset: Double(try store.meta("clock_offset") ?? "0") ?? 0)
         routes = Emulator.controlRoutes + Emulator.seedRoutes + Emulator.oauthRoutes + Emulator.albumRoutes + Emulator.mediaItemRoutes
             + Emulator.uploadRoutes + Emulator.mediaHostRoutes + Emulator.pickerRoutes
+            + Emulator.batchCreateRoutes + Emulator.albumItemsRoutes
         try ensureDefaults()
     }
 
