@@ -49,7 +49,8 @@ public struct EmulatorCommand: AsyncParsableCommand {
             CONTROL API (loopback, no auth): GET health; POST reset; GET clock; POST clock:advance \
             {"seconds":N}; GET/PATCH knobs; GET/POST/DELETE faults; GET/DELETE requests (per-endpoint counts); \
             GET quota?project=P; POST clients; POST users; POST tokens (mint a token for a client id and scopes); \
-            POST seed (albums, app items, user-library items); POST picker/sessions/ID:pick; POST sink.
+            POST seed (albums, app items, user-library items); GET albums/ID/items; \
+            POST picker/sessions/ID:pick; POST sink.
             """
         }
 

@@ -64,6 +64,8 @@ public struct EmulatorConfig: Codable, Sendable, Equatable {
     public var testingRefreshTokenTTL: Double = 7 * 86_400
     /// Whether clients unknown to the emulator are registered at first use (otherwise 401 invalid_client).
     public var autoRegisterClients: Bool = true
+    /// Whether the device flow accepts the Picker scope (Photos Library scopes are always refused). [U]
+    public var deviceFlowAllowsPicker: Bool = false
 
     // Picker.
     /// Seconds a picker session lives. [U]
@@ -165,6 +167,7 @@ extension EmulatorConfig {
         .init(name: "accessTokenTTL", help: "Seconds an access token lives (Google: 3599)."),
         .init(name: "testingRefreshTokenTTL", help: "Seconds a Testing-mode client's refresh token lives (Google: 7 days)."),
         .init(name: "autoRegisterClients", help: "Register unknown OAuth clients at first use instead of answering invalid_client."),
+        .init(name: "deviceFlowAllowsPicker", help: "Whether /device/code accepts the Picker scope (Library scopes never). [U]"),
         .init(name: "pickerSessionTTL", help: "Seconds a picker session lives. [U]"),
         .init(name: "maxPickerSessions", help: "Live picker sessions per user before 429. [U]"),
     ]

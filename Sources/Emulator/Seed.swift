@@ -94,7 +94,7 @@ extension Emulator {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: StatementArguments(p.row.map { $0?.databaseValue ?? .null }))
                 if let r = p.ref { refs[r] = p.id }
-                var o: [String: JSONValue] = ["id": .string(p.id), "filename": .string(p.row[5] as! String)]
+                var o: [String: JSONValue] = ["id": .string(p.id), "filename": .string((p.row[5] as? String) ?? "")]
                 if let r = p.ref { o["ref"] = .string(r) }
                 _ = i
                 outItems.append(.object(o))

@@ -144,6 +144,14 @@ public final class Store: Sendable {
                 media INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(project, day));
             """)
         }
+        m.registerMigration("v2-auth") { db in
+            // Authorization codes remember access_type=offline; device codes remember the user's answer.
+            try db.execute(sql: """
+            ALTER TABLE auth_codes ADD COLUMN offline INTEGER NOT NULL DEFAULT 1;
+            ALTER TABLE device_codes ADD COLUMN status TEXT NOT NULL DEFAULT 'pending';
+            ALTER TABLE device_codes ADD COLUMN user_id TEXT;
+            """)
+        }
         return m
     }
 }
