@@ -87,6 +87,7 @@ public final class PhotosClient: Sendable {
         let start = clock.now()
         var attempt = 0
         var refreshed = false
+        var renewed: String? = nil
         while true {
             attempt += 1
             if Task.isCancelled { throw .cancelled }
@@ -94,7 +95,7 @@ public final class PhotosClient: Sendable {
             var headers = call.headers
             var token = ""
             if call.authorized {
-                token = try await tokens.accessToken()
+                if let r = renewed { token = r; renewed = nil } else { token = try await tokens.accessToken() }
                 headers.insert(("Authorization", "Bearer \(token)"), at: 0)
             }
             let req = HTTPRequest(method: call.method, url: call.url, headers: headers, body: call.body, sink: call.sink,
@@ -112,7 +113,7 @@ public final class PhotosClient: Sendable {
                     refreshed = true
                     attempt -= 1
                     logger.debug("401, refreshing token once", metadata: ["endpoint": "\(call.endpoint)"])
-                    _ = try await tokens.tokenAfterRejection(of: token)
+                    renewed = try await tokens.tokenAfterRejection(of: token)
                     continue
                 }
                 retryAfter = RetryPolicy.parseRetryAfter(r.header("retry-after"), now: clock.now())

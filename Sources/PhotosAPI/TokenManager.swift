@@ -48,23 +48,22 @@ public actor TokenManager {
             throw .notAuthorized("account '\(creds.account)' has no refresh token; run `gphotosfs auth login`")
         }
         let (oauth, rt, id, secret) = (self.oauth, creds.refreshToken, creds.clientId, creds.clientSecret)
+        // The task applies the answer before it completes, so every caller joining it sees the new token.
         let task = Task { () async throws -> TokenResponse in
-            try await oauth.refresh(refreshToken: rt, clientId: id, clientSecret: secret)
+            let r = try await oauth.refresh(refreshToken: rt, clientId: id, clientSecret: secret)
+            self.apply(r)
+            return r
         }
         inFlight = task
         refreshCount += 1
         logger.debug("refreshing access token", metadata: ["account": "\(creds.account)"])
-        let result: TokenResponse
+        defer { inFlight = nil }
         do throws(PhotosAPIError) {
-            result = try await Self.join(task)
+            return try await Self.join(task).accessToken
         } catch {
-            inFlight = nil
             logger.warning("token refresh failed", metadata: ["account": "\(creds.account)", "error": "\(error)"])
             throw error
         }
-        inFlight = nil
-        apply(result)
-        return result.accessToken
     }
 
     private static func join(_ t: Task<TokenResponse, any Error>) async throws(PhotosAPIError) -> TokenResponse {

@@ -38,6 +38,8 @@ struct PickerTests {
         try await withEmulator { emu in
             let acct = try await TestAccount(emu, scopes: [PhotosScopes.picker])
             let c = acct.client()
+            let (seeded, so) = try await emu.control("POST", "seed", ["generate": ["count": 5]])
+            #expect(seeded == 200, "\(so)")
             let s = try await c.createPickingSession()
             let (st, o) = try await emu.control("POST", "picker/sessions/\(s.id):pick", ["count": 3])
             #expect(st == 200, "\(o)")
