@@ -210,6 +210,7 @@ struct AuthTests {
     func logout() async throws {
         try await withEmulator { emu in
             let acct = try await TestAccount(emu)
+            try await GPhotosFSCommand.runInProcess(["auth", "status", "--accounts-dir", acct.store.directory.path])
             try await GPhotosFSCommand.runInProcess(["auth", "logout", "--accounts-dir", acct.store.directory.path])
             #expect(try acct.store.load("default") == nil)
             #expect(try await emu.requestCounts()["oauth.revoke"] == 1)
