@@ -45,6 +45,11 @@ public enum AuthVerification {
             } else {
                 rep.warnings.append("consent screen in Testing mode: refresh tokens expire 7 days after authorization.")
             }
+        } else if creds.testingMode == nil, let a = creds.authorizedAt {
+            // Unknown publishing status: say what would happen in Testing mode; warn once the token is old enough to matter.
+            let end = a.addingTimeInterval(testingLifetime)
+            let text = "if the OAuth consent screen is in Testing mode, this refresh token stops working at \(end.formatted(.iso8601)) (7 days after authorization); log in with --testing-mode to record it, or publish the app."
+            if now.timeIntervalSince(a) > 5 * 86_400 { rep.warnings.append(text) } else { rep.lines.append("note: " + text) }
         }
         let removedStored = creds.removedScopes
         if !removedStored.isEmpty {

@@ -189,7 +189,7 @@ struct LibraryTests {
 }
 
 extension LibraryTests {
-    @Test("a download broken mid-body resumes with a Range and yields the same bytes")
+    @Test("a download broken mid-body resumes with a Range; the resumed part matches a clean download")
     func downloadResume() async throws {
         try await withEmulator { emu in
             let acct = try await TestAccount(emu)
