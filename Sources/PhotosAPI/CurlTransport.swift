@@ -296,7 +296,9 @@ public final class CurlTransport: HTTPTransport {
         if req.options.followRedirects {
             ccurl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 1)
             ccurl_setopt_long(h, CURLOPT_MAXREDIRS, 5)
-            ccurl_setopt_long(h, CURLOPT_REDIR_PROTOCOLS, Int(CURLPROTO_HTTPS | CURLPROTO_HTTP))
+            // Redirects may leave loopback only for https (the same rule as URLPolicy for the first request).
+            let https = req.url.lowercased().hasPrefix("https:")
+            ccurl_setopt_long(h, CURLOPT_REDIR_PROTOCOLS, Int(https ? CURLPROTO_HTTPS : (CURLPROTO_HTTPS | CURLPROTO_HTTP)))
         }
         ccurl_setopt_long(h, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTPS | CURLPROTO_HTTP))
         ccurl_setopt_slist(h, CURLOPT_HTTPHEADER, slist)

@@ -120,6 +120,30 @@ struct AuthTests {
         }
     }
 
+    @Test("auth login with scopes unticked on the consent screen says plainly what is missing")
+    func loginPartialConsent() async throws {
+        try await withEmulator { emu in
+            let (st, o) = try await emu.control("POST", "consent", ["deny": [PhotosScopes.editAppCreated]])
+            #expect(st == 200, "\(o)")
+            let dir = TempDir()
+            let child = try CommandProcess(["auth", "login", "--client-id", "partial.apps.googleusercontent.com", "--emulator", emu.baseURL,
+                                            "--browser-flow", "--no-browser", "--accounts-dir", dir.path, "--timeout", "30"],
+                                           environment: [:])
+            var url = ""
+            for _ in 0..<5 { let l = child.line(); if l.hasPrefix("http") { url = l; break } }
+            let t = CurlTransport()
+            let consent = try await t.send(HTTPRequest(method: "GET", url: url), endpoint: "browser")
+            _ = try await t.send(HTTPRequest(method: "GET", url: consent.header("location") ?? ""), endpoint: "browser")
+            #expect(child.wait() == 0)
+            let out = child.rest()
+            #expect(out.contains("NOT granted: photoslibrary.edit.appcreateddata."))
+            #expect(out.contains("cannot rename albums or remove items"))
+            let creds = try TokenFileStore(directory: dir.url).load("default")
+            #expect(creds?.scopes?.contains(PhotosScopes.editAppCreated) == false)
+            #expect(creds?.missingLibraryScopes == [PhotosScopes.editAppCreated])
+        }
+    }
+
     @Test("a wrong state in the redirect is refused")
     func stateMismatch() async throws {
         let listener = try LoopbackListener(port: 0)
