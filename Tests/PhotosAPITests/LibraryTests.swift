@@ -218,6 +218,45 @@ extension LibraryTests {
     }
 }
 
+extension LibraryTests {
+    /// The HTTP status and google status of a failed call.
+    func failure<T>(_ body: () async throws -> T) async -> (Int, String)? {
+        do { _ = try await body(); return nil } catch {
+            if case let .api(_, h, s)? = error as? PhotosAPIError { return (h, s.status) }
+            return (-1, "\(error)")
+        }
+    }
+
+    @Test("error paths answer Google's statuses through the typed error")
+    func errorPaths() async throws {
+        try await withEmulator { emu in
+            let acct = try await TestAccount(emu)
+            let c = acct.client()
+            let album = try await c.createAlbum(title: "Errors")
+            let item = try await createItems(c, acct.dir, count: 1, albumId: album.id)[0]
+            let unknown = "ALvc__" + String(repeating: "Q", count: 70)
+            #expect(await failure { try await c.getMediaItem(unknown) }?.0 == 404)
+            #expect(await failure { try await c.patchAlbum(album.id) }?.0 == 400, "empty updateMask")
+            #expect(await failure { try await c.batchGetMediaItems((0..<51).map { "id\($0)" }) }?.0 == 400)
+            #expect(await failure { try await c.batchRemoveMediaItems(albumId: album.id, mediaItemIds: [item.id, item.id]) }?.0 == 400)
+            #expect(await failure { try await c.batchAddMediaItems(albumId: unknown, mediaItemIds: [item.id]) }.map { $0.0 == 400 || $0.0 == 404 } == true)
+            #expect(await failure { try await c.searchMediaItems(orderBy: "MediaMetadata.creation_time") }?.0 == 400)
+            var two = SearchFilters(); two.dates = (1...6).map { SearchFilters.DateValue(year: 2000 + $0) }
+            #expect(await failure { try await c.searchMediaItems(filters: two) }?.0 == 400, "more than 5 dates")
+            let picker = try await TestAccount(emu, scopes: [PhotosScopes.picker]).client()
+            #expect(await failure { try await picker.listPickedItems(sessionId: "nope") }.map { $0.0 == 404 || $0.0 == 400 } == true)
+            // A client without the edit scope cannot patch.
+            let reader = try await TestAccount(emu, scopes: [PhotosScopes.readAppCreated, PhotosScopes.appendOnly])
+            do throws(PhotosAPIError) {
+                _ = try await reader.client().patchMediaItem(item.id, description: "x")
+                Issue.record("expected a refusal")
+            } catch {
+                guard case .insufficientScopes = error else { Issue.record("got \(error)"); return }
+            }
+        }
+    }
+}
+
 /// Collects streamed chunks.
 final class Collector: Sendable {
     private let buf = Mutex<Data>(Data())
