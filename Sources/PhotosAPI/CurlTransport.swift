@@ -197,6 +197,9 @@ public final class CurlTransport: HTTPTransport {
     /// The User-Agent sent.
     public let userAgent: String
     private let maxIdleHandles: Int
+    private let connects = Atomic<Int>(0)
+    /// New connections opened so far (reused keep-alive connections do not count).
+    public var connectionsOpened: Int { connects.load(ordering: .relaxed) }
 
     /// Creates a transport; `sharedBandwidth` caps all transfers together.
     public init(sharedBandwidth: BandwidthLimiter? = nil, userAgent: String = "gphotosfs/0.1",
@@ -336,6 +339,9 @@ public final class CurlTransport: HTTPTransport {
         }
         var code = 0
         ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &code)
+        var opened = 0
+        ccurl_getinfo_long(h, CURLINFO_NUM_CONNECTS, &opened)
+        connects.add(opened, ordering: .relaxed)
         return HTTPResponse(status: code, headers: ctx.headers, body: ctx.memory, bodyBytes: ctx.bytesReceived)
     }
 }

@@ -25,6 +25,18 @@ struct TransportTests {
         }
     }
 
+    @Test("sequential requests reuse one keep-alive connection")
+    func keepAlive() async throws {
+        try await withEmulator { emu in
+            let t = CurlTransport()
+            for _ in 0..<5 {
+                let r = try await t.send(HTTPRequest(method: "GET", url: emu.baseURL + "/emulator/v1/health"), endpoint: "health")
+                #expect(r.status == 200)
+            }
+            #expect(t.connectionsOpened == 1)
+        }
+    }
+
     @Test("per-transfer send limit and a limiter shared by two transfers slow uploads down")
     func rateLimits() async throws {
         try await withEmulator { emu in
