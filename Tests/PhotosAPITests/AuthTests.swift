@@ -144,6 +144,26 @@ struct AuthTests {
         }
     }
 
+    @Test("two named accounts side by side: separate files, separate clients, each sees only its own albums")
+    func twoAccounts() async throws {
+        try await withEmulator { emu in
+            let dir = TempDir()
+            let store = TokenFileStore(directory: dir.url)
+            for (name, client) in [("home", "home.apps.googleusercontent.com"), ("work", "work.apps.googleusercontent.com")] {
+                try await GPhotosFSCommand.runInProcess(["auth", "login", "--emulator", emu.baseURL, "--client-id", client,
+                                                         "--account", name, "--accounts-dir", dir.path])
+            }
+            #expect(try store.accounts() == ["home", "work"])
+            let home = try PhotosClient(account: Account(name: "home", store: store), configuration: testConfig())
+            let work = try PhotosClient(account: Account(name: "work", store: store), configuration: testConfig())
+            _ = try await home.createAlbum(title: "Home album")
+            _ = try await work.createAlbum(title: "Work album")
+            #expect(try await home.albums().collect().map(\.title) == ["Home album"])
+            #expect(try await work.albums().collect().map(\.title) == ["Work album"])
+            #expect(throws: PhotosAPIError.self) { _ = try Account(name: "missing", store: store).credentials() }
+        }
+    }
+
     @Test("a wrong state in the redirect is refused")
     func stateMismatch() async throws {
         let listener = try LoopbackListener(port: 0)
