@@ -1,5 +1,6 @@
 // Base-URL media: downloads (=d, =dv, sizes) into a file or a callback, with Range and resume; HEAD for sizes.
 import Foundation
+import Synchronization
 
 /// A byte range of a download (inclusive end; nil end = to the end of the file).
 public struct ByteRange: Sendable, Equatable {
@@ -63,12 +64,38 @@ extension PhotosClient {
         throw .invalidResponse(endpoint: endpoint, detail: "download did not complete")
     }
 
-    /// Streams base-URL bytes to `consumer` (on a transfer thread, chunk by chunk). Retries only before bytes arrived.
+    /// Streams base-URL bytes to `consumer` (on a transfer thread, chunk by chunk). A broken transfer resumes with a Range
+    /// from the bytes already delivered, so the consumer never sees a byte twice.
     public func download(baseUrl: String, parameters: String = "d", range: ByteRange? = nil, bearer: Bool = true,
                          endpoint: String = "media", consumer: @escaping @Sendable (Data) throws -> Void) async throws(PhotosAPIError) -> Int64 {
         let url = Self.mediaURL(baseUrl: baseUrl, parameters: parameters)
-        let call = try mediaCall(endpoint: endpoint, url: url, method: "GET", range: range, sink: .callback(consumer), bearer: bearer)
-        return try await perform(call).bodyBytes
+        let delivered = DeliveredBytes()
+        let counting: @Sendable (Data) throws -> Void = { chunk in try consumer(chunk); delivered.add(chunk.count) }
+        let start = range?.start ?? 0
+        var failures = 0
+        for _ in 0..<(config.retry.maxAttempts + 1) {
+            let sent = delivered.value
+            let r: ByteRange? = (sent == 0 && range == nil) ? nil : ByteRange(start: start + sent, end: range?.end)
+            let call = try mediaCall(endpoint: endpoint, url: url, method: "GET", range: r, sink: .callback(counting), bearer: bearer)
+            do throws(PhotosAPIError) {
+                let resp = try await performOnce(call)
+                if sent > 0 && resp.status == 200 {
+                    throw .invalidResponse(endpoint: endpoint, detail: "the server ignored the Range of a resumed download")
+                }
+                return delivered.value
+            } catch let e {
+                let transient: Bool
+                switch e {
+                case .transport, .outcomeUnknown, .rateLimited: transient = true
+                case .api(_, let h, _), .http(_, let h, _, _): transient = (h >= 500 && h != 501) || h == 429
+                default: transient = false
+                }
+                failures += 1
+                guard transient, failures < config.retry.maxAttempts else { throw e }
+                do { try await clock.sleep(seconds: config.retry.delay(attempt: failures, retryAfter: nil)) } catch { throw .cancelled }
+            }
+        }
+        throw .invalidResponse(endpoint: endpoint, detail: "download did not complete")
     }
 
     /// Downloads into memory (small media, thumbnails).
@@ -88,4 +115,11 @@ extension PhotosClient {
         }
         return n
     }
+}
+
+/// Bytes handed to a download consumer so far (written on the transfer thread, read by the retry loop).
+final class DeliveredBytes: Sendable {
+    private let count = Atomic<Int64>(0)
+    func add(_ n: Int) { count.add(Int64(n), ordering: .relaxed) }
+    var value: Int64 { count.load(ordering: .relaxed) }
 }

@@ -214,6 +214,12 @@ extension LibraryTests {
             // The emulator's reset fault sends a synthetic filler for the first 200000 bytes (not the media bytes), so only
             // the part fetched by the ranged resume can be compared with a clean download.
             #expect(a.dropFirst(200_000) == b.dropFirst(200_000))
+            // The same through a callback: every byte delivered once.
+            try await emu.faults(["media:reset:count=1:after=200000"])
+            let collected = Collector()
+            let n3 = try await c.download(baseUrl: fresh.baseUrl, parameters: "d") { collected.add($0) }
+            #expect(n3 == n && collected.data.count == b.count)
+            #expect(collected.data.dropFirst(200_000) == b.dropFirst(200_000))
         }
     }
 }
