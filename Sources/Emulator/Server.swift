@@ -2,7 +2,9 @@
 import Foundation
 import Hummingbird
 import Logging
+import HTTPTypes
 import NIOCore
+import NIOHTTPTypes
 
 /// Binds and serves an `Emulator`.
 public enum EmulatorServer {
@@ -13,6 +15,7 @@ public enum EmulatorServer {
         logger.logLevel = .warning
         let app = Application(
             responder: emulator.responder,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
@@ -23,5 +26,21 @@ public enum EmulatorServer {
             },
             logger: logger)
         try await app.runService()
+    }
+}
+
+/// Answers `Expect: 100-continue` with an interim `100 Continue`, as Google's front end does, so clients that
+/// wait for it (curl does for bodies over 1 MiB) send their upload at once instead of after a timeout.
+final class ExpectContinueHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundOut = HTTPResponsePart
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(let head) = unwrapInboundIn(data),
+           head.headerFields[.expect]?.lowercased() == "100-continue" {
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+        }
+        context.fireChannelRead(data)
     }
 }

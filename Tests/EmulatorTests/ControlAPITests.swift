@@ -100,4 +100,19 @@ struct ControlAPITests {
             #expect(none.status == 401)
         }
     }
+
+    @Test("answers Expect: 100-continue before the body, as Google's front end does")
+    func expectContinue() async throws {
+        try await withEmulator { emu in
+            let a = try APIClient(emu)
+            let body = Data(repeating: 0x41, count: 2 * 1024 * 1024)
+            let (interim, final) = try RawHTTP.expectContinue(
+                emu.baseURL + "/v1/uploads",
+                headers: [("Authorization", "Bearer \(a.accessToken)"), ("X-Goog-Upload-Protocol", "raw"),
+                          ("Content-Type", "application/octet-stream")], body: body)
+            #expect(interim.hasPrefix("HTTP/1.1 100"))
+            #expect(final.status == 200)
+            #expect(!final.text.isEmpty)
+        }
+    }
 }

@@ -204,6 +204,49 @@ enum RawHTTP {
         throw RawHTTPError.closedEarly(received: data.count)
     }
 
+    /// Sends a request head with `Expect: 100-continue`, returns the interim status line the server sends before
+    /// any body byte, then sends the body and returns the final response.
+    static func expectContinue(_ url: String, headers: [(String, String)], body: Data) throws -> (interim: String, final: HTTPResult) {
+        let (port, target) = split(url)
+        var head = "POST \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nExpect: 100-continue\r\n"
+        for (k, v) in headers { head += "\(k): \(v)\r\n" }
+        head += "Content-Length: \(body.count)\r\n\r\n"
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RawHTTPError.connect(errno) }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { throw RawHTTPError.connect(errno) }
+        func sendAll(_ d: Data) { d.withUnsafeBytes { raw in var off = 0; while off < raw.count { let n = send(fd, raw.baseAddress! + off, raw.count - off, Int32(MSG_NOSIGNAL)); if n <= 0 { return }; off += n } } }
+        sendAll(Data(head.utf8))
+        var buf = [UInt8](repeating: 0, count: 65536)
+        var interim = Data()
+        while interim.range(of: Data("\r\n\r\n".utf8)) == nil {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { throw RawHTTPError.timeout }
+            interim.append(contentsOf: buf[0..<n])
+        }
+        let sep = interim.range(of: Data("\r\n\r\n".utf8))!
+        let statusLine = String(decoding: interim[..<sep.lowerBound], as: UTF8.self).components(separatedBy: "\r\n")[0]
+        var rest = Data(interim[sep.upperBound...])
+        sendAll(body)
+        while true {
+            if let r = parse(rest, method: "POST") { return (statusLine, r) }
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { break }
+            rest.append(contentsOf: buf[0..<n])
+        }
+        guard let r = parse(rest, method: "POST", eof: true) else { throw RawHTTPError.closedEarly(received: rest.count) }
+        return (statusLine, r)
+    }
+
     private static func split(_ url: String) -> (Int, String) {
         var rest = url
         if let r = rest.range(of: "://") { rest = String(rest[r.upperBound...]) }
