@@ -27,16 +27,30 @@ final class EmulatorClock: Sendable {
 /// RFC 3339 time formatting the way Google writes it (UTC, `Z`).
 enum RFC3339 {
     /// Formats seconds since 1970 as `2024-05-01T10:00:00Z` (fractional seconds when present).
-    static func format(_ t: Double) -> String {
+    /// Pure arithmetic (Howard Hinnant's civil-from-days): Foundation's Calendar costs ~100 µs a call on Linux.
+    static func format(_ time: Double) -> String {
+        let t = time.isFinite ? min(max(time, -62_135_596_800), 253_402_300_799) : 0  // years 1...9999
         let whole = floor(t)
-        let date = Date(timeIntervalSince1970: whole)
-        var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = TimeZone(identifier: "UTC")!
-        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        var s = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
-        let frac = t - whole
-        if frac > 0.0005 { s += String(format: ".%03d", Int((frac * 1000).rounded(.down))) }
-        return s + "Z"
+        let secs = Int64(whole)
+        var days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
+        let rem = secs - days * 86_400
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ v: Int64, _ w: Int) -> String {
+            let s = String(v)
+            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
+        }
+        var out = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(rem / 3600, 2)):\(pad(rem % 3600 / 60, 2)):\(pad(rem % 60, 2))"
+        let millis = Int64(((t - whole) * 1000).rounded(.down))
+        if millis > 0 { out += "." + pad(millis, 3) }
+        return out + "Z"
     }
 
     /// Parses an RFC 3339 timestamp; nil when malformed.
