@@ -36,10 +36,10 @@ extension Emulator {
         let row: Row?
         do {
             row = try store.db.read { db in
-                try Row.fetchOne(db, sql: """
+                try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT a.client_id, a.user_id, a.scopes, a.expires_at, a.revoked, c.project
                     FROM access_tokens a JOIN clients c ON c.id = a.client_id WHERE a.token = ?
-                    """, arguments: [token])
+                    """), arguments: [token])
             }
         } catch { throw .internalError() }
         guard let row, (row["revoked"] as Int) == 0, (row["expires_at"] as Double) > now else { throw .unauthenticated }

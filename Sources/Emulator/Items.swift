@@ -71,24 +71,24 @@ extension Emulator {
 
     /// The item if `caller` may see it.
     func visibleItem(_ db: Database, id: String, caller: Caller) throws -> ItemRecord? {
-        try Row.fetchOne(db, sql: "SELECT m.* FROM media_items m WHERE m.id = ? AND m.user_id = ? AND \(Emulator.visibleItemSQL)",
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT m.* FROM media_items m WHERE m.id = ? AND m.user_id = ? AND \(Emulator.visibleItemSQL)"),
                          arguments: [id, caller.userID, caller.clientID, caller.clientID]).map(ItemRecord.init)
     }
 
     /// The album if `caller`'s client created it.
     func visibleAlbum(_ db: Database, id: String, caller: Caller) throws -> AlbumRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM albums WHERE id = ? AND user_id = ? AND owner_client = ?",
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM albums WHERE id = ? AND user_id = ? AND owner_client = ?"),
                          arguments: [id, caller.userID, caller.clientID]).map(AlbumRecord.init)
     }
 
     /// Number of items in an album.
     func albumCount(_ db: Database, albumID: String) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM album_items WHERE album_id = ?", arguments: [albumID]) ?? 0
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM album_items WHERE album_id = ?"), arguments: [albumID]) ?? 0
     }
 
     /// Adds items to the end of an album (existing members keep their place). Caller checks limits and rights.
     func appendToAlbum(_ db: Database, albumID: String, itemIDs: [String], addedBy: String?) throws {
-        var pos = try Double.fetchOne(db, sql: "SELECT MAX(position) FROM album_items WHERE album_id = ?", arguments: [albumID]) ?? 0
+        var pos = try Double.fetchOne(db.cachedStatement(sql: "SELECT MAX(position) FROM album_items WHERE album_id = ?"), arguments: [albumID]) ?? 0
         for id in itemIDs {
             pos += 1
             try db.execute(sql: "INSERT OR IGNORE INTO album_items(album_id, item_id, position, added_by) VALUES (?, ?, ?, ?)",
@@ -140,8 +140,7 @@ extension Emulator {
         }
         let count = try albumCount(db, albumID: album.id)
         if count > 0 { o["mediaItemsCount"] = .int64(count) }
-        let cover = try album.coverItemID ?? String.fetchOne(
-            db, sql: "SELECT item_id FROM album_items WHERE album_id = ? ORDER BY position LIMIT 1", arguments: [album.id])
+        let cover = try album.coverItemID ?? String.fetchOne(db.cachedStatement(sql: "SELECT item_id FROM album_items WHERE album_id = ? ORDER BY position LIMIT 1"), arguments: [album.id])
         if let cover {
             o["coverPhotoMediaItemId"] = .string(cover)
             o["coverPhotoBaseUrl"] = .string(mintBaseURL(base: base, itemID: cover, clientID: caller.clientID, userID: caller.userID, picker: false))

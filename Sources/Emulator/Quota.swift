@@ -20,7 +20,7 @@ extension Emulator {
         let allowed: Bool
         do {
             allowed = try store.db.write { db -> Bool in
-                let used = try Int.fetchOne(db, sql: "SELECT \(kind.rawValue) FROM quota_usage WHERE project = ? AND day = ?",
+                let used = try Int.fetchOne(db.cachedStatement(sql: "SELECT \(kind.rawValue) FROM quota_usage WHERE project = ? AND day = ?"),
                                             arguments: [project, day]) ?? 0
                 if used >= limit { return false }
                 try db.execute(sql: """
@@ -37,7 +37,7 @@ extension Emulator {
     func quotaUsage(project: String) throws -> (api: Int, media: Int) {
         let day = quotaDay(clock.now())
         return try store.db.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT api, media FROM quota_usage WHERE project = ? AND day = ?", arguments: [project, day])
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT api, media FROM quota_usage WHERE project = ? AND day = ?"), arguments: [project, day])
             return (row?["api"] ?? 0, row?["media"] ?? 0)
         }
     }
