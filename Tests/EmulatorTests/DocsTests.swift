@@ -68,3 +68,30 @@ struct DocsTests {
         for p in paths { #expect(man.contains(p), "man page lacks control call \(p)") }
     }
 }
+
+@Suite("gphotosfs documentation")
+struct GPhotosFSDocsTests {
+    @Test("man/gphotosfs.1 documents every auth subcommand and flag")
+    func everyAuthFlag() throws {
+        let man = try String(contentsOf: DocsTests.root.appendingPathComponent("man/gphotosfs.1"), encoding: .utf8)
+            .replacingOccurrences(of: "\\-", with: "-")
+        for sub in ["login", "authorize", "import", "verify", "status", "logout"] {
+            #expect(man.contains("auth \(sub)"), "man page lacks auth \(sub)")
+            let p = Process()
+            p.executableURL = EmulatorProcess.executable("gphotosfs")
+            p.arguments = ["auth", sub, "--help"]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = Pipe()
+            try p.run()
+            let help = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            let flags = Set(help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "/" || $0 == "[" || $0 == "]" })
+                .filter { $0.hasPrefix("--") }
+                .map { String($0.prefix { $0.isLetter || $0.isNumber || $0 == "-" }) }
+                .filter { $0 != "--help" && $0 != "--version" })
+            #expect(!flags.isEmpty)
+            for f in flags { #expect(man.contains(f), "man page lacks \(f) of auth \(sub)") }
+        }
+    }
+}

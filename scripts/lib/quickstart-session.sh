@@ -3,7 +3,12 @@ run_session() {
   local base=$1 bin=$2 work=$3 json token album upload item size
   json() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {"d": d}))' "$1"; }
 
-  echo "==> OAuth: a token for the OAuth client 'quickstart' (the emulator's control API mints it; no browser)"
+  echo "==> gphotosfs auth login --emulator $base   (the emulator mints the token: no browser, no Google account)"
+  "$bin/gphotosfs" auth login --emulator "$base" --accounts-dir "$work/accounts" | sed 's/^/    /'
+  echo "==> gphotosfs auth verify   (refresh the token, then one albums.list through the PhotosAPI client)"
+  "$bin/gphotosfs" auth verify --accounts-dir "$work/accounts" | sed 's/^/    /'
+
+  echo "==> the same API by hand with curl, as OAuth client 'quickstart'"
   (umask 077; curl -sf -X POST "$base/emulator/v1/tokens" -H 'Content-Type: application/json' \
       -d '{"clientId":"quickstart.apps.googleusercontent.com"}' | json 'd["access_token"]' >"$work/token")
   # The token stays in a 0600 file and reaches curl through a header file, never through argv.
