@@ -62,15 +62,19 @@ let package = Package(
         .executableTarget(name: "gphotos-emulator", dependencies: ["Commands"], swiftSettings: strict),
         .executableTarget(name: "gphotosfs", dependencies: ["Commands"], swiftSettings: strict),
 
+        // Test harness shared by the test targets: child processes of the built executables.
+        .target(name: "Harness", path: "Tests/Harness", swiftSettings: strict),
+
         .testTarget(
             name: "EmulatorTests",
             dependencies: [
+                "Harness",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "PhotosAPITests",
-            dependencies: ["PhotosAPI", "Commands"],
+            dependencies: ["PhotosAPI", "Commands", "Harness"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -1,58 +1,33 @@
 // Test support: run gphotos-emulator as a real process and talk raw HTTP/1.1 to it over 127.0.0.1.
 import Foundation
+import Harness
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// Test-support failures (from the shared harness).
+typealias TestFailure = Harness.TestFailure
+
 /// A running `gphotos-emulator serve` child process.
-final class EmulatorProcess: @unchecked Sendable {
-    let process = Process()
+final class EmulatorProcess: Sendable {
+    let child: ChildProcess
     /// e.g. http://127.0.0.1:41234
     let baseURL: String
     let port: Int
-    private let stdoutPipe = Pipe()
-    private let stderrPipe = Pipe()
 
-    /// Path of a built executable next to the test bundle (.build/debug/NAME).
-    static func executable(_ name: String) -> URL {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        let env = ProcessInfo.processInfo.environment["GPHOTOS_BIN_DIR"] ?? ".build/debug"
-        return URL(fileURLWithPath: env).appendingPathComponent(name)
-    }
+    /// Path of a built executable next to the test bundle.
+    static func executable(_ name: String) -> URL { builtExecutable(name) }
 
     /// Starts the emulator with extra arguments (default: ephemeral state, any free port) and waits for its first line.
     init(_ args: [String] = [], state: URL? = nil) throws {
-        process.executableURL = EmulatorProcess.executable("gphotos-emulator")
         var a = ["serve", "--port", "0"]
         if let state { a += ["--state", state.path] } else { a += ["--ephemeral"] }
-        process.arguments = a + args
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read the first line with a deadline.
-        let fd = stdoutPipe.fileHandleForReading.fileDescriptor
-        var line = Data()
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            if poll(&pfd, 1, 200) > 0 {
-                var byte: UInt8 = 0
-                if read(fd, &byte, 1) != 1 { break }
-                if byte == 0x0A { break }
-                line.append(byte)
-            } else if !process.isRunning { break }
-        }
-        let text = String(decoding: line, as: UTF8.self)
+        child = try ChildProcess(executable: builtExecutable("gphotos-emulator"), arguments: a + args)
+        let text = child.readLine(timeout: 20)
         guard let r = text.range(of: "listening on ") else {
-            process.terminate()
-            let err = String(decoding: stderrPipe.fileHandleForReading.availableDataNonBlocking(), as: UTF8.self)
+            let err = child.stderrSoFar()
+            child.stop()
             throw TestFailure("emulator did not start: '\(text)' \(err)")
         }
         baseURL = String(text[r.upperBound...])
@@ -61,18 +36,7 @@ final class EmulatorProcess: @unchecked Sendable {
 
     /// Stops the process: SIGTERM, then SIGKILL after 5 s. Returns the exit status.
     @discardableResult
-    func stop() -> Int32 {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(5)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        }
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    func stop() -> Int32 { child.stop() }
 }
 
 /// Runs `body` with a fresh emulator and always stops it.
@@ -80,28 +44,6 @@ func withEmulator<T>(_ args: [String] = [], state: URL? = nil, _ body: (Emulator
     let emu = try EmulatorProcess(args, state: state)
     defer { emu.stop() }
     return try await body(emu)
-}
-
-extension FileHandle {
-    /// Whatever can be read without blocking (for error messages).
-    func availableDataNonBlocking() -> Data {
-        let fd = fileDescriptor
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        var out = Data()
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = Glibc.read(fd, &buf, buf.count)
-            if n <= 0 { break }
-            out.append(contentsOf: buf[0..<n])
-        }
-        return out
-    }
-}
-
-/// A failure raised by test support.
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
 }
 
 /// One HTTP response as seen on the wire.

@@ -87,7 +87,7 @@ struct AuthTests {
         try await withEmulator { emu in
             let dir = TempDir()
             let child = try CommandProcess(["auth", "login", "--client-id", "login-client.apps.googleusercontent.com", "--emulator", emu.baseURL,
-                                            "--browser-flow", "--no-browser", "--account", "e2e", "--accounts-dir", dir.path, "--timeout", "30"],
+                                            "--browser-flow", "--no-browser", "--account", "e2e", "--accounts-dir", dir.path, "--timeout", "180"],
                                            environment: ["GPHOTOSFS_CLIENT_SECRET": "test-secret-value"])
             var url = ""
             for _ in 0..<5 {
@@ -127,7 +127,7 @@ struct AuthTests {
             #expect(st == 200, "\(o)")
             let dir = TempDir()
             let child = try CommandProcess(["auth", "login", "--client-id", "partial.apps.googleusercontent.com", "--emulator", emu.baseURL,
-                                            "--browser-flow", "--no-browser", "--accounts-dir", dir.path, "--timeout", "30"],
+                                            "--browser-flow", "--no-browser", "--accounts-dir", dir.path, "--timeout", "180"],
                                            environment: [:])
             var url = ""
             for _ in 0..<5 { let l = child.line(); if l.hasPrefix("http") { url = l; break } }

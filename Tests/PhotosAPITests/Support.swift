@@ -1,5 +1,6 @@
-// Test support: run gphotos-emulator as a process (copied from EmulatorTests, no shared code) and build clients for it.
+// Test support: run gphotos-emulator as a process (through the shared Harness target) and build clients for it.
 import Foundation
+import Harness
 import Logging
 import PhotosAPI
 import Synchronization
@@ -8,81 +9,33 @@ import Testing
 import Glibc
 #endif
 
-/// A failure raised by test support.
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
-}
-
-/// Path of a built executable next to the test bundle (.build/debug/NAME).
-func builtExecutable(_ name: String) -> URL {
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent(name)
-        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        dir = dir.deletingLastPathComponent()
-    }
-    let env = ProcessInfo.processInfo.environment["GPHOTOS_BIN_DIR"] ?? ".build/debug"
-    return URL(fileURLWithPath: env).appendingPathComponent(name)
-}
-
-/// Reads one line from a file descriptor with a deadline.
-func readLine(fd: Int32, timeout: Double, isRunning: () -> Bool) -> String {
-    var line = Data()
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        if poll(&pfd, 1, 200) > 0 {
-            var byte: UInt8 = 0
-            if read(fd, &byte, 1) != 1 { break }
-            if byte == 0x0A { break }
-            line.append(byte)
-        } else if !isRunning() { break }
-    }
-    return String(decoding: line, as: UTF8.self)
-}
+/// Test-support failures (from the shared harness).
+typealias TestFailure = Harness.TestFailure
 
 /// A running `gphotos-emulator serve` child process.
-final class EmulatorProcess: @unchecked Sendable {
-    let process = Process()
+final class EmulatorProcess: Sendable {
+    let child: ChildProcess
     /// e.g. http://127.0.0.1:41234
     let baseURL: String
-    private let stdoutPipe = Pipe()
-    private let stderrPipe = Pipe()
     /// A transport for control calls.
     let transport = CurlTransport()
 
     /// Starts the emulator with extra arguments on a free port, ephemeral state.
     init(_ args: [String] = []) throws {
         // GPHOTOS_EMULATOR_BIN points the tests at another emulator build.
-        process.executableURL = ProcessInfo.processInfo.environment["GPHOTOS_EMULATOR_BIN"].map { URL(fileURLWithPath: $0) }
+        let exe = ProcessInfo.processInfo.environment["GPHOTOS_EMULATOR_BIN"].map { URL(fileURLWithPath: $0) }
             ?? builtExecutable("gphotos-emulator")
-        process.arguments = ["serve", "--port", "0", "--ephemeral"] + args
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let proc = process
-        let text = readLine(fd: stdoutPipe.fileHandleForReading.fileDescriptor, timeout: 20) { proc.isRunning }
+        child = try ChildProcess(executable: exe, arguments: ["serve", "--port", "0", "--ephemeral"] + args)
+        let text = child.readLine(timeout: 20)
         guard let r = text.range(of: "listening on ") else {
-            process.terminate()
+            child.stop()
             throw TestFailure("emulator did not start: '\(text)'")
         }
         baseURL = String(text[r.upperBound...])
     }
 
     /// Stops the process: SIGTERM, then SIGKILL after 5 s.
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(5)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-        process.waitUntilExit()
-    }
-
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    func stop() { child.stop() }
 
     /// A control-API call; returns status and JSON object.
     @discardableResult
@@ -223,57 +176,23 @@ struct CapturingLogHandler: LogHandler {
     }
 }
 
-/// A `gphotosfs` child process with its standard output readable line by line.
-final class CommandProcess: @unchecked Sendable {
-    private let process = Process()
-    private let out = Pipe()
+/// A `gphotosfs` child process (its environment minus any desktop, plus `extra`), read line by line.
+final class CommandProcess: Sendable {
+    let child: ChildProcess
 
-    /// Starts `gphotosfs` with `arguments` and extra environment (DISPLAY removed so no browser starts).
     init(_ arguments: [String], environment extra: [String: String]) throws {
-        process.executableURL = builtExecutable("gphotosfs")
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["DISPLAY"] = nil; env["WAYLAND_DISPLAY"] = nil
         for (k, v) in extra { env[k] = v }
-        process.environment = env
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        child = try ChildProcess(executable: builtExecutable("gphotosfs"), arguments: arguments, environment: env)
     }
 
     /// The next line of standard output ("" on timeout or exit).
-    func line(timeout: Double = 20) -> String {
-        let p = process
-        return readLine(fd: out.fileHandleForReading.fileDescriptor, timeout: timeout) { p.isRunning }
-    }
+    func line(timeout: Double = 20) -> String { child.readLine(timeout: timeout) }
 
     /// Waits for exit; returns the status, or nil on timeout (the process is then killed).
-    func wait(timeout: Double = 20) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit(); return nil }
-        return process.terminationStatus
-    }
+    func wait(timeout: Double = 20) -> Int32? { child.wait(timeout: timeout) }
 
     /// Everything left on standard output (after exit).
-    func rest() -> String { String(decoding: out.fileHandleForReading.availableDataNonBlocking(), as: UTF8.self) }
-
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-}
-
-extension FileHandle {
-    /// Whatever can be read without blocking.
-    func availableDataNonBlocking() -> Data {
-        let fd = fileDescriptor
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        var out = Data()
-        var buf = [UInt8](repeating: 0, count: 4096)
-        for _ in 0..<10_000 {
-            let n = Glibc.read(fd, &buf, buf.count)
-            if n <= 0 { break }
-            out.append(contentsOf: buf[0..<n])
-        }
-        return out
-    }
+    func rest() -> String { child.stdoutSoFar() }
 }
