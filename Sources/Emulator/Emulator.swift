@@ -122,7 +122,7 @@ public final class Emulator: Sendable {
             case "slow":
                 try? await Task.sleep(nanoseconds: UInt64(f.delayMs ?? 0) * 1_000_000)
             case "reset":
-                if !route.streamsBody { return Emulator.resetResponse() }
+                // Streaming routes (uploads) cut the request body themselves; the others send part of their real answer.
                 fault = f
             default:
                 let code = Int(f.kind) ?? 500
@@ -160,7 +160,9 @@ public final class Emulator: Sendable {
         }
         let call = Call(emulator: self, request: request, params: params, query: query, caller: caller, body: body, fault: fault)
         do {
-            return try await route.handler(call)
+            let response = try await route.handler(call)
+            if let f = fault, !route.streamsBody { return Emulator.cutMidBody(response, after: f.afterBytes) }
+            return response
         } catch let e as APIError {
             throw e
         } catch {
@@ -172,17 +174,53 @@ public final class Emulator: Sendable {
     /// Largest JSON request body accepted (Google's front end allows a few MB).
     static let jsonBodyLimit = 4 * 1024 * 1024
 
-    /// A response that drops the connection part-way through its body (a "connection reset").
+    /// The same response, but the connection drops after `after` bytes of its body (default: half) — a
+    /// "connection reset" that leaves the client holding a true prefix of the real answer.
+    static func cutMidBody(_ response: Response, after: Int?) -> Response {
+        let total = response.body.contentLength ?? response.headers[.contentLength].flatMap { Int($0) } ?? 0
+        let limit = max(0, min(after ?? total / 2, max(0, total - 1)))
+        let original = response.body
+        var out = response
+        out.body = ResponseBody(contentLength: total) { writer in
+            try await original.write(CuttingWriter(inner: writer, remaining: limit))
+        }
+        return out
+    }
+
+    /// Passes body bytes through until `remaining` runs out, then breaks the connection.
+    struct CuttingWriter: ResponseBodyWriter {
+        var inner: any ResponseBodyWriter
+        var remaining: Int
+
+        mutating func write(_ buffer: ByteBuffer) async throws {
+            if buffer.readableBytes < remaining {
+                try await inner.write(buffer)
+                remaining -= buffer.readableBytes
+                return
+            }
+            if remaining > 0, let head = buffer.getSlice(at: buffer.readerIndex, length: remaining) {
+                try await inner.write(head)
+            }
+            remaining = 0
+            throw ConnectionReset()
+        }
+
+        mutating func write(contentsOf buffers: some Sequence<ByteBuffer>) async throws {
+            for b in buffers { try await write(b) }
+        }
+
+        consuming func finish(_ trailingHeaders: HTTPFields?) async throws { throw ConnectionReset() }
+    }
+
+    /// A response that drops the connection after its head (uploads use it once they stop reading the body).
     static func resetResponse() -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=UTF-8"
         headers[.contentLength] = "4096"
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: "{\"partial\":"))
-            throw ConnectionReset()
-        })
+        return Response(status: .ok, headers: headers, body: ResponseBody { _ in throw ConnectionReset() })
     }
 
+    /// Thrown inside a response body to make the server drop the connection.
     struct ConnectionReset: Error {}
 
     private func match(method: String, path: String) -> (Route, [String: String])? {

@@ -104,14 +104,46 @@ struct FaultTests {
         }
     }
 
-    @Test("reset drops the connection before a whole response; the next request is fine")
+    @Test("reset drops the connection part-way through the real answer; the next request is fine")
     func connectionReset() async throws {
-        try await withEmulator(["--fault", "picker.sessions.get:reset:count=1"]) { emu in
+        try await withEmulator(["--fault", "picker.sessions.get:reset:count=1:after=20"]) { emu in
             let (c, id) = try Self.setup(emu)
-            #expect(throws: RawHTTPError.self) { _ = try c.get("/picker/v1/sessions/\(id)") }
+            var cut = Data()
+            do {
+                _ = try c.get("/picker/v1/sessions/\(id)")
+                Issue.record("the faulted request got a whole response")
+            } catch RawHTTPError.truncated(let status, _, let body) {
+                #expect(status == 200)
+                cut = body
+            }
             let ok = try c.get("/picker/v1/sessions/\(id)")
             #expect(ok.status == 200)
             #expect(ok.object["id"] as? String == id)
+            // What arrived before the break is exactly the start of the real answer.
+            #expect(cut.count == 20)
+            #expect(ok.body.prefix(20) == cut)
+        }
+    }
+
+    @Test("a base-URL download cut by a reset delivers a true prefix of the bytes")
+    func mediaReset() async throws {
+        try await withEmulator { emu in
+            let c = try APIClient(emu, clientID: "fault-media")
+            let seeded = try emu.control("POST", "seed", ["mediaItems": [["clientId": "fault-media", "filename": "a.jpg"]]])
+            let id = try #require((seeded.object["mediaItems"] as? [[String: Any]])?.first?["id"] as? String)
+            let item = try c.get("/v1/mediaItems/\(id)")
+            let base = try #require(item.object["baseUrl"] as? String)
+            let full = try RawHTTP.request("GET", base + "=d")
+            #expect(full.status == 200 && full.body.count > 40)
+            try emu.control("POST", "faults", ["spec": ["media:reset:count=1:after=40"]])
+            do {
+                _ = try RawHTTP.request("GET", base + "=d")
+                Issue.record("the faulted download got a whole response")
+            } catch RawHTTPError.truncated(let status, let headers, let body) {
+                #expect(status == 200)
+                #expect(headers["content-length"] == String(full.body.count))
+                #expect(body == full.body.prefix(40))
+            }
         }
     }
 

@@ -71,6 +71,8 @@ struct HTTPResult: Sendable {
 enum RawHTTPError: Error, Equatable {
     case connect(Int32)
     case closedEarly(received: Int)
+    /// The connection closed after a response head and part of its body.
+    case truncated(status: Int, headers: [String: String], body: Data)
     case timeout
 }
 
@@ -141,7 +143,12 @@ enum RawHTTP {
             if errno == EAGAIN || errno == EWOULDBLOCK { throw RawHTTPError.timeout }
             break
         }
-        if let r = parse(data, method: method, eof: true) { return r }
+        if let r = parse(data, method: method, eof: true) {
+            if let cl = r.header("content-length").flatMap(Int.init), r.body.count < cl {
+                throw RawHTTPError.truncated(status: r.status, headers: r.headers, body: r.body)
+            }
+            return r
+        }
         _ = sendFailed
         throw RawHTTPError.closedEarly(received: data.count)
     }
@@ -216,7 +223,9 @@ enum RawHTTP {
         let bodyStart = sep.upperBound
         if method == "HEAD" || status == 204 || status == 304 { return HTTPResult(status: status, headers: headers, body: Data()) }
         if let cl = headers["content-length"].flatMap(Int.init) {
-            guard data.count - bodyStart >= cl else { return nil }
+            guard data.count - bodyStart >= cl else {
+                return eof ? HTTPResult(status: status, headers: headers, body: data[bodyStart...]) : nil
+            }
             return HTTPResult(status: status, headers: headers, body: data[bodyStart..<bodyStart + cl])
         }
         if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
