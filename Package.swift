@@ -61,6 +61,11 @@ let package = Package(
 
         .executableTarget(name: "gphotos-emulator", dependencies: ["Commands"], swiftSettings: strict),
         .executableTarget(name: "gphotosfs", dependencies: ["Commands"], swiftSettings: strict),
+        // Client benchmarks for scripts/bench (not a product).
+        .executableTarget(
+            name: "gphotos-bench",
+            dependencies: ["PhotosAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
 
         .testTarget(
             name: "EmulatorTests",
