@@ -61,6 +61,11 @@ let package = Package(
 
         .executableTarget(name: "gphotos-emulator", dependencies: ["Commands"], swiftSettings: strict),
         .executableTarget(name: "gphotosfs", dependencies: ["Commands"], swiftSettings: strict),
+        // Client benchmarks for scripts/bench (not a product).
+        .executableTarget(
+            name: "gphotos-bench",
+            dependencies: ["PhotosAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
 
         // Test harness shared by the test targets: child processes of the built executables.
         .target(name: "Harness", path: "Tests/Harness", swiftSettings: strict),
