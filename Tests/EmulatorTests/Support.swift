@@ -109,11 +109,10 @@ enum RawHTTP {
         return try exchange(port: port, bytes: Data(head.utf8) + payload, method: method, timeout: timeout)
     }
 
-    /// Sends raw bytes and parses whatever response comes back.
-    static func exchange(port: Int, bytes: Data, method: String = "GET", timeout: Double = 20) throws -> HTTPResult {
+    /// A TCP connection to 127.0.0.1:`port` with send and receive timeouts; the caller closes it.
+    static func connect(port: Int, timeout: Double) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError.connect(errno) }
-        defer { close(fd) }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -122,9 +121,16 @@ enum RawHTTP {
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard rc == 0 else { throw RawHTTPError.connect(errno) }
+        guard rc == 0 else { let e = errno; close(fd); throw RawHTTPError.connect(e) }
+        return fd
+    }
+
+    /// Sends raw bytes and parses whatever response comes back.
+    static func exchange(port: Int, bytes: Data, method: String = "GET", timeout: Double = 20) throws -> HTTPResult {
+        let fd = try connect(port: port, timeout: timeout)
+        defer { close(fd) }
         var sent = 0
         let sendFailed: Bool = bytes.withUnsafeBytes { raw -> Bool in
             while sent < raw.count {
@@ -160,19 +166,8 @@ enum RawHTTP {
         var head = "POST \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nExpect: 100-continue\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
         head += "Content-Length: \(body.count)\r\n\r\n"
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RawHTTPError.connect(errno) }
+        let fd = try connect(port: port, timeout: 5)
         defer { close(fd) }
-        var tv = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { throw RawHTTPError.connect(errno) }
         func sendAll(_ d: Data) { d.withUnsafeBytes { raw in var off = 0; while off < raw.count { let n = send(fd, raw.baseAddress! + off, raw.count - off, Int32(MSG_NOSIGNAL)); if n <= 0 { return }; off += n } } }
         sendAll(Data(head.utf8))
         var buf = [UInt8](repeating: 0, count: 65536)

@@ -276,17 +276,8 @@ func parseRFC3339(_ s: String) -> Double? {
 
 /// Sends `bytes` on a fresh connection and closes it without reading (a client that gives up mid-body).
 func sendAndHangUp(port: Int, _ bytes: Data) throws {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestFailure("socket failed") }
+    let fd = try RawHTTP.connect(port: port, timeout: 20)
     defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = in_port_t(UInt16(port).bigEndian)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let rc = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard rc == 0 else { throw TestFailure("connect failed") }
     _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
     usleep(200_000)
 }
