@@ -299,9 +299,9 @@ public final class CurlTransport: HTTPTransport {
         if req.options.followRedirects {
             ccurl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 1)
             ccurl_setopt_long(h, CURLOPT_MAXREDIRS, 5)
-            // Redirects may leave loopback only for https (the same rule as URLPolicy for the first request).
-            let https = req.url.lowercased().hasPrefix("https:")
-            ccurl_setopt_long(h, CURLOPT_REDIR_PROTOCOLS, Int(https ? CURLPROTO_HTTPS : (CURLPROTO_HTTPS | CURLPROTO_HTTP)))
+            // Redirects are followed to https only: URLPolicy allows plain http for loopback alone, and curl cannot
+            // tell a loopback redirect target from a remote one before it connects.
+            ccurl_setopt_long(h, CURLOPT_REDIR_PROTOCOLS, Int(CURLPROTO_HTTPS))
         }
         ccurl_setopt_long(h, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTPS | CURLPROTO_HTTP))
         ccurl_setopt_slist(h, CURLOPT_HTTPHEADER, slist)
