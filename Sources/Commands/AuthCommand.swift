@@ -23,7 +23,9 @@ public struct AuthCommand: AsyncParsableCommand {
         browser and pipe its JSON into `gphotosfs auth import` on the NAS.
 
         Endpoints: --emulator URL (a gphotos-emulator), or the environment: GPHOTOSFS_EMULATOR=URL, or single \
-        overrides GPHOTOSFS_ENDPOINT_LIBRARY, _UPLOAD, _PICKER, _TOKEN, _AUTHORIZE, _REVOKE.
+        overrides GPHOTOSFS_ENDPOINT_LIBRARY, _UPLOAD, _PICKER, _TOKEN, _AUTHORIZE, _REVOKE, or the config file \
+        ($GPHOTOSFS_CONFIG, /etc/gphotosfs/config.json as root, ~/.config/gphotosfs/config.json otherwise) with \
+        {"endpoints": {"emulator": URL}} or {"endpoints": {"library": URL, "upload": URL, ...}}.
         """,
         subcommands: [AuthLogin.self, AuthAuthorize.self, AuthImport.self, AuthVerify.self, AuthStatus.self, AuthLogout.self])
     public init() {}
@@ -92,10 +94,17 @@ struct EndpointOptions: ParsableArguments {
     @Option(name: .long, help: "Use a gphotos-emulator at this URL (e.g. http://127.0.0.1:8080).")
     var emulator: String?
 
-    /// Endpoints from --emulator, else the environment, else Google's.
+    /// Endpoints from --emulator, else the environment, else the config file, else Google's.
     var endpoints: PhotosEndpoints {
-        if let emulator { return .emulator(emulator) }
-        return PhotosEndpoints.fromEnvironment() ?? .google
+        get throws {
+            if let emulator { return .emulator(emulator) }
+            do { return try PhotosEndpoints.configured() ?? .google } catch { throw ValidationError(error.description) }
+        }
+    }
+
+    /// Whether anything but Google's defaults was asked for (flag, environment or config file).
+    var isConfigured: Bool {
+        get throws { try emulator != nil || PhotosEndpoints.configured() != nil }
     }
 }
 

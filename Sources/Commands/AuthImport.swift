@@ -165,8 +165,7 @@ struct AuthImport: AsyncParsableCommand {
             throw ValidationError("the input has no client_id: pass --client-id.")
         }
         let secret = try client.resolvedSecret() ?? imp.clientSecret
-        let endpoints = endpointOptions.emulator != nil || PhotosEndpoints.fromEnvironment() != nil
-            ? endpointOptions.endpoints : (imp.endpoints ?? .google)
+        let endpoints = try endpointOptions.isConfigured ? endpointOptions.endpoints : (imp.endpoints ?? .google)
         let creds = StoredCredentials(account: accountOptions.account, clientId: clientId, clientSecret: secret,
                                       refreshToken: imp.refreshToken, accessToken: imp.accessToken, expiry: imp.expiry, scopes: imp.scopes,
                                       endpoints: endpoints, authorizedAt: imp.authorizedAt, testingMode: testingMode, source: imp.source)

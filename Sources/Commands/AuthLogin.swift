@@ -82,7 +82,7 @@ struct AuthLogin: AsyncParsableCommand {
     @OptionGroup var login: LoginOptions
 
     func run() async throws {
-        let endpoints = endpointOptions.endpoints
+        let endpoints = try endpointOptions.endpoints
         guard let clientId = client.resolvedClientId() ?? (endpoints.emulatorBase != nil ? "gphotosfs-emulator.apps.googleusercontent.com" : nil) else {
             throw ValidationError("--client-id is required (your own Desktop OAuth client).")
         }
@@ -121,7 +121,7 @@ struct AuthAuthorize: AsyncParsableCommand {
     @OptionGroup var login: LoginOptions
 
     func run() async throws {
-        let endpoints = endpointOptions.endpoints
+        let endpoints = try endpointOptions.endpoints
         guard let clientId = client.resolvedClientId() ?? (endpoints.emulatorBase != nil ? "gphotosfs-emulator.apps.googleusercontent.com" : nil) else {
             throw ValidationError("--client-id is required.")
         }

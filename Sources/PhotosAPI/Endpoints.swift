@@ -57,6 +57,46 @@ public struct PhotosEndpoints: Codable, Sendable, Equatable {
     }
 }
 
+extension PhotosEndpoints {
+    /// The config file: $GPHOTOSFS_CONFIG, else /etc/gphotosfs/config.json as root, else
+    /// $XDG_CONFIG_HOME/gphotosfs/config.json (~/.config when unset).
+    public static func configFilePath(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let p = env["GPHOTOSFS_CONFIG"], !p.isEmpty { return p }
+        if getuid() == 0 { return "/etc/gphotosfs/config.json" }
+        let base = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.config")
+        return base + "/gphotosfs/config.json"
+    }
+
+    /// Endpoints from a config file `{"endpoints": {"emulator": URL} | {"library": …, "upload": …, …}}`.
+    /// Nil when the file does not exist; an unreadable or malformed file is an error naming the file.
+    public static func fromConfigFile(_ path: String) throws(PhotosAPIError) -> PhotosEndpoints? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path),
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw .io("\(path) is not a JSON object: fix it or remove it")
+        }
+        guard let ep = obj["endpoints"] else { return nil }
+        guard let o = ep as? [String: String] else { throw .io("\(path): \"endpoints\" must be an object of URL strings") }
+        let known: Set<String> = ["emulator", "library", "upload", "picker", "token", "authorize", "revoke"]
+        if let bad = o.keys.sorted().first(where: { !known.contains($0) }) {
+            throw .io("\(path): unknown endpoint \"\(bad)\" (\(known.sorted().joined(separator: ", ")))")
+        }
+        var e: PhotosEndpoints = o["emulator"].map { .emulator($0) } ?? .google
+        let map: [(String, WritableKeyPath<PhotosEndpoints, String>)] = [
+            ("library", \.library), ("upload", \.upload), ("picker", \.picker), ("token", \.token),
+            ("authorize", \.authorize), ("revoke", \.revoke),
+        ]
+        for (k, kp) in map { if let v = o[k], !v.isEmpty { e[keyPath: kp] = v } }
+        return e
+    }
+
+    /// The configured endpoints without flags: the environment, else the config file, else Google's.
+    public static func configured(_ env: [String: String] = ProcessInfo.processInfo.environment) throws(PhotosAPIError) -> PhotosEndpoints? {
+        if let e = fromEnvironment(env) { return e }
+        return try fromConfigFile(configFilePath(env))
+    }
+}
+
 /// OAuth scope URLs.
 public enum PhotosScopes {
     /// Upload, create albums, add to app albums.
