@@ -42,7 +42,7 @@ extension Emulator {
         var outItems: [JSONValue] = []
         var outAlbums: [JSONValue] = []
         // Bytes are written outside the transaction.
-        struct Pending { let id: String; let ref: String?; let row: [(any DatabaseValueConvertible)?]; let bytes: Data; let sha: String }
+        struct Pending { let id: String; let ref: String?; let filename: String; let row: [(any DatabaseValueConvertible)?]; let bytes: Data; let sha: String }
         var pending: [Pending] = []
         for (i, v) in items.enumerated() {
             guard let m = v.object else { throw APIError.invalid("seed: mediaItems[\(i)] is not an object") }
@@ -80,23 +80,22 @@ extension Emulator {
                 upload, width, height, m["cameraMake"]?.string, m["cameraModel"]?.string,
                 (m["archived"]?.bool ?? false) ? 1 : 0, (m["favorite"]?.bool ?? false) ? 1 : 0, cats,
             ]
-            pending.append(Pending(id: id, ref: m["ref"]?.string, row: row, bytes: bytes, sha: sha))
+            pending.append(Pending(id: id, ref: m["ref"]?.string, filename: filename, row: row, bytes: bytes, sha: sha))
         }
         for p in pending {
             let url = store.contentURL(sha256: p.sha)
             if !FileManager.default.fileExists(atPath: url.path) { try p.bytes.write(to: url, options: .atomic) }
         }
         try store.db.write { db in
-            for (i, p) in pending.enumerated() {
+            for p in pending {
                 try db.execute(sql: """
                     INSERT INTO media_items(id, user_id, owner_client, sha256, size, filename, mime_type, kind, description,
                         creation_time, has_capture_time, upload_time, width, height, camera_make, camera_model, archived, favorite, categories)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: StatementArguments(p.row.map { $0?.databaseValue ?? .null }))
                 if let r = p.ref { refs[r] = p.id }
-                var o: [String: JSONValue] = ["id": .string(p.id), "filename": .string((p.row[5] as? String) ?? "")]
+                var o: [String: JSONValue] = ["id": .string(p.id), "filename": .string(p.filename)]
                 if let r = p.ref { o["ref"] = .string(r) }
-                _ = i
                 outItems.append(.object(o))
             }
             for (i, v) in albums.enumerated() {
