@@ -25,6 +25,7 @@ let package = Package(
     targets: [
         // System libraries.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
 
         // The Google Photos API emulator (shares no code with the client).
         .target(
@@ -49,11 +50,33 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The mount's SQLite state: metadata cache, upload journal, content-cache index (GRDB).
+        .target(
+            name: "MetadataStore",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+
+        // The file-system core: namespace, naming, reads, spool + upload pipeline. Never imports libfuse.
+        .target(
+            name: "PhotosFS",
+            dependencies: [
+                "MetadataStore", "PhotosAPI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
+        // The thin libfuse3 (low-level API) adapter over PhotosFS.
+        .target(
+            name: "FuseMount",
+            dependencies: ["CFuse3", "PhotosFS", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+
         // ArgumentParser commands as a library, so tests run them in-process.
         .target(
             name: "Commands",
             dependencies: [
-                "Emulator", "PhotosAPI",
+                "Emulator", "PhotosAPI", "PhotosFS", "FuseMount", "MetadataStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -69,6 +92,12 @@ let package = Package(
 
         // Test harness shared by the test targets: child processes of the built executables.
         .target(name: "Harness", path: "Tests/Harness", swiftSettings: strict),
+        // Emulator process + stored test accounts + test media, for suites that use the PhotosAPI client.
+        .target(
+            name: "APITestSupport",
+            dependencies: ["Harness", "PhotosAPI", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/APITestSupport",
+            swiftSettings: strict),
 
         .testTarget(
             name: "EmulatorTests",
@@ -79,7 +108,13 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "PhotosAPITests",
-            dependencies: ["PhotosAPI", "Commands", "Harness"],
+            dependencies: ["PhotosAPI", "Commands", "Harness", "APITestSupport"],
+            swiftSettings: strict),
+        // The same file-system test bodies run against the core directly and through a real FUSE mount.
+        .testTarget(
+            name: "PhotosFSTests",
+            dependencies: ["PhotosFS", "MetadataStore", "PhotosAPI", "Harness", "APITestSupport",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
