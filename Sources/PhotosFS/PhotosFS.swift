@@ -13,10 +13,13 @@ public struct StatePaths: Sendable, Equatable {
     /// Downloaded content (LRU, -o cache_max_size).
     public var content: String
 
-    /// The layout under one cache directory.
-    public init(cacheDir: String) {
-        database = cacheDir + "/state.sqlite"
-        spool = cacheDir + "/spool"
+    /// Everything under one directory (-o cache_dir).
+    public init(cacheDir: String) { self.init(stateDir: cacheDir, cacheDir: cacheDir) }
+
+    /// Durable state (SQLite + spool) under `stateDir`, downloaded content under `cacheDir`.
+    public init(stateDir: String, cacheDir: String) {
+        database = stateDir + "/state.sqlite"
+        spool = stateDir + "/spool"
         content = cacheDir + "/content"
     }
 }

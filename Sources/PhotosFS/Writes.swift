@@ -38,6 +38,8 @@ extension PhotosFS {
     func writeFlush(_ spool: SpoolFile) async throws(FSError) {}
     func writeFsync(_ spool: SpoolFile) async throws(FSError) {}
     func writeRelease(_ spool: SpoolFile) async throws(FSError) {}
+    /// The mount's status as JSON (root xattr `user.gphotos.status`, read by `gphotosfs status`).
+    func mountStatusJSON() throws(FSError) -> Data { Data("{}".utf8) }
 }
 
 extension PhotosFS {
