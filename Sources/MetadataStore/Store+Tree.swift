@@ -100,6 +100,10 @@ public struct ContentRecord: Sendable, Equatable {
     public var path: String
     public var size: Int64
     public var complete: Bool
+    /// Creates a row.
+    public init(itemRow: Int64, path: String, size: Int64, complete: Bool) {
+        self.itemRow = itemRow; self.path = path; self.size = size; self.complete = complete
+    }
 }
 
 /// A date bucket of the media/by-* trees: start (inclusive) and end (exclusive) in seconds since 1970, UTC.

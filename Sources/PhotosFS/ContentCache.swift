@@ -176,7 +176,7 @@ extension PhotosFS {
             return (d, true)
         }
         if isNew {
-            let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 let e = FSError.posix(errno, path, "can't create the cache file \(file)")
                 tree.state.withLock { $0.downloads[row] = nil }
@@ -186,7 +186,7 @@ extension PhotosFS {
             do {
                 try store.putContent(ContentRecord(itemRow: row, path: file, size: 0, complete: false), lastUsed: now)
             } catch {
-                close(fd)
+                Glibc.close(fd)
                 tree.state.withLock { $0.downloads[row] = nil }
                 let e = FSError(error, path: path)
                 d.finish(e)
@@ -198,7 +198,7 @@ extension PhotosFS {
     }
 
     private func openReader(row: Int64, file: String, download: Download?, sizeKnown: Bool, unpin pinned: inout Bool) throws(FSError) -> OpenReply {
-        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FSError.posix(errno, pathOf(.item(row)), "can't open the cache file \(file)") }
         pinned = false   // the reader holds the pin until release
         let h = handles.insert(.reader(ItemReader(row: row, fd: fd, download: download)))
@@ -316,7 +316,7 @@ extension PhotosFS {
         if let failure {
             let e = failure.errno == ENOSPC || failure.errno == ESTALE ? failure : FSError(EIO, "download failed: \(failure.message)")
             logger.error("download failed", metadata: ["path": "\(path)", "error": "\(failure)"])
-            unlink(d.path)
+            _ = Glibc.unlink(d.path)
             try? store.removeContent(item: item.row)
             tree.state.withLock { $0.downloads[item.row] = nil }
             d.finish(e)
@@ -342,7 +342,7 @@ extension PhotosFS {
         for c in candidates where total > options.cacheMaxSize {
             let busy = tree.state.withLock { ($0.openReaders[c.itemRow] ?? 0) > 0 || $0.downloads[c.itemRow] != nil }
             if busy { continue }
-            unlink(c.path)
+            _ = Glibc.unlink(c.path)
             try? store.removeContent(item: c.itemRow)
             total -= c.size
             logger.debug("evicted from the content cache", metadata: ["item": "\(c.itemRow)", "bytes": "\(c.size)"])

@@ -205,11 +205,13 @@ struct ReadTests {
             try await seed(emu, items: [("e.jpg", "2020-01-01T00:00:00Z")], albums: [("Expiry", [0])])
             _ = try await fs.list("album/Expiry")
             try await emu.advanceClock(61 * 60)
-            let before = try await emu.requestCounts()["mediaItems.batchGet", default: 0]
+            try await emu.control("DELETE", "requests")
             let data = try await fs.read("album/Expiry/e.jpg")
             #expect(!data.isEmpty)
             #expect(try await fs.stat("album/Expiry/e.jpg").size == Int64(data.count))
-            #expect(try await emu.requestCounts()["mediaItems.batchGet", default: 0] == before + 1)
+            let recent = (try await emu.control("GET", "requests?limit=100").1["recent"] as? [[String: Any]]) ?? []
+            let renewals = recent.filter { ($0["endpoint"] as? String) == "mediaItems.batchGet" && ($0["status"] as? Int) == 200 }
+            #expect(renewals.count == 1, "one base-URL renewal (a 401 retry of it is the token's expiry, not ours)")
         }
     }
 
@@ -281,26 +283,31 @@ struct ReadTests {
         }
     }
 
-    @Test("a 10,000-item album: one listing from SQLite is fast, and a remount lists it with no API call")
+    @Test("a 3,000-item album (the debug emulator pages at ~0.8 s per 100): a remount lists it from SQLite fast, with no API call")
     func bigAlbum() async throws {
         try await withEmulator { emu in
             let account = try await TestAccount(emu)
             let cache = TempDir()
-            let (s, o) = try await emu.control("POST", "seed", ["generate": ["count": 10_000, "clientId": testClientId, "albumTitle": "Big"]])
+            let options = testOptions { $0.dirCacheTime = 3600 }
+            let t = Date()
+            let (s, o) = try await emu.control("POST", "seed", ["generate": ["count": 3_000, "clientId": testClientId, "albumTitle": "Big"]])
             #expect(s == 200, "\(o)")
-            let fs1 = try makeCore(account: account, cacheDir: cache.path, options: testOptions())
-            #expect(try await CoreFS(fs: fs1).list("album/Big").count == 10_000)
+            let seeded = Date().timeIntervalSince(t)
+            let fs1 = try makeCore(account: account, cacheDir: cache.path, options: options)
+            #expect(try await CoreFS(fs: fs1).list("album/Big").count == 3_000)
+            print("bigAlbum: seed \(seeded) s, first listing (30 search pages) \(Date().timeIntervalSince(t) - seeded) s")
             _ = await fs1.shutdown(grace: 0)
             let before = try await emu.requestCounts().values.reduce(0, +)
-            let fs2 = try makeCore(account: account, cacheDir: cache.path, options: testOptions())
+            let fs2 = try makeCore(account: account, cacheDir: cache.path, options: options)
             let t0 = Date()
-            #expect(try await CoreFS(fs: fs2).list("album/Big").count == 10_000)
+            #expect(try await CoreFS(fs: fs2).list("album/Big").count == 3_000)
             let cold = Date().timeIntervalSince(t0)
             let t1 = Date()
-            #expect(try await CoreFS(fs: fs2).list("album/Big").count == 10_000)
+            #expect(try await CoreFS(fs: fs2).list("album/Big").count == 3_000)
             let warm = Date().timeIntervalSince(t1)
             #expect(try await emu.requestCounts().values.reduce(0, +) == before)
-            #expect(cold < 5 && warm < 1, "cold \(cold) s, warm \(warm) s (debug build)")
+            print("bigAlbum: remount listing \(cold) s, warm \(warm) s")
+            #expect(cold < 2 && warm < 0.5, "cold \(cold) s, warm \(warm) s (debug build)")
             _ = await fs2.shutdown(grace: 0)
         }
     }
