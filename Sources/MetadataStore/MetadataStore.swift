@@ -137,6 +137,7 @@ public final class MetadataStore: Sendable {
                 CREATE TABLE facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
         }
+        registerWriteMigrations(&m)
         return m
     }
 }
