@@ -63,8 +63,6 @@ public struct JournalRow: Codable, Sendable, Equatable, FetchableRecord, Persist
         self.mode = mode; mtime = now; attempts = 0; createdAt = now; updatedAt = now; unlinked = false
         self.replacesItemRow = replacesItemRow
     }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// What Google returned for a committed item (written into `items`).
@@ -122,6 +120,7 @@ extension MetadataStore {
         try write { db in
             var r = row
             try r.insert(db)
+            r.id = db.lastInsertedRowID
             r.spoolPath = spoolDir + "/" + String(r.rowID)
             try r.update(db)
             return r

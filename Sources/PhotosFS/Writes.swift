@@ -159,7 +159,7 @@ extension PhotosFS {
             }
             let (quota, auth) = writes.s.withLock { ($0.quotaUntil, $0.authFailure) }
             if let auth { throw FSError(EACCES, "\(path): not uploaded yet (\(auth)) — re-authorize: gphotosfs auth login; the file stays journaled") }
-            if let quota {
+            if let quota, clock.now() < quota {
                 throw FSError(EDQUOT, "\(path): the daily Google Photos API quota is used up; the upload waits until \(quota) (journaled)")
             }
             if Date() >= deadline { throw FSError(ETIMEDOUT, "\(path): not committed after \(Int(timeout)) s; it stays journaled") }
@@ -185,7 +185,7 @@ extension PhotosFS {
             if left.isEmpty { return }
             let (quota, auth) = writes.s.withLock { ($0.quotaUntil, $0.authFailure) }
             if let auth { throw FSError(EACCES, "\(left.count) uploads wait: \(auth) — re-authorize: gphotosfs auth login") }
-            if let quota { throw FSError(EDQUOT, "\(left.count) uploads wait for the daily quota to reset at \(quota)") }
+            if let quota, clock.now() < quota { throw FSError(EDQUOT, "\(left.count) uploads wait for the daily quota to reset at \(quota)") }
             if Date() >= deadline { throw FSError(ETIMEDOUT, "\(left.count) uploads still pending after \(Int(timeout)) s") }
             await writes.changed.wait(since: gen, timeout: 0.5)
         }
