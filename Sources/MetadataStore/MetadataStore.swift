@@ -138,6 +138,7 @@ public final class MetadataStore: Sendable {
                 """)
         }
         registerTreeMigration(&m)
+        registerWriteMigrations(&m)
         return m
     }
 }
