@@ -128,7 +128,7 @@ extension Emulator {
         }
         let items: [ItemRecord] = try store.db.read { db -> [ItemRecord] in
             let all = try Row.fetchAll(db, sql: """
-                SELECT m.* FROM media_items m WHERE m.user_id = ? AND \(Emulator.visibleItemSQL)
+                SELECT m.*, CAST(m.filename AS BLOB) AS filename_bytes FROM media_items m WHERE m.user_id = ? AND \(Emulator.visibleItemSQL)
                 ORDER BY m.creation_time DESC, m.seq DESC
                 """, arguments: [me.userID, me.clientID, me.clientID]).map(ItemRecord.init)
             let kept = all.filter(filter.matches)
@@ -161,7 +161,7 @@ extension Emulator {
     /// The records of one page of ids, in page order. Listings page over ids and decode only the page's rows, so a
     /// page of a 100,000-item listing costs one id scan, not 100,000 record decodes.
     func itemPage(_ db: Database, ids page: Page<String>) throws -> Page<ItemRecord> {
-        let statement = try db.cachedStatement(sql: "SELECT * FROM media_items WHERE id = ?")
+        let statement = try db.cachedStatement(sql: "SELECT *, CAST(filename AS BLOB) AS filename_bytes FROM media_items WHERE id = ?")
         let items = try page.items.compactMap { try Row.fetchOne(statement, arguments: [$0]).map(ItemRecord.init) }
         return Page(items: items, nextPageToken: page.nextPageToken)
     }
