@@ -2,6 +2,7 @@
 // `gphotosfs refresh` (re-read a directory from the API now).
 import ArgumentParser
 import Foundation
+import CFuse3
 import FuseMount
 #if canImport(Glibc)
 import Glibc

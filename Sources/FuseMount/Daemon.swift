@@ -21,7 +21,8 @@ public enum Daemon {
     /// (the child is then stopped).
     public static func detach(arguments: [String], readyPrefix: String, timeout: Double) async -> Int32 {
         var fds: [Int32] = [0, 0]
-        guard pipe2(&fds, O_CLOEXEC) == 0 else { say(2, "gphotosfs: pipe2: \(String(cString: strerror(errno)))"); return 1 }
+        guard pipe(&fds) == 0 else { say(2, "gphotosfs: pipe: \(String(cString: strerror(errno)))"); return 1 }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var env = ProcessInfo.processInfo.environment
         env[childEnvironment] = "1"

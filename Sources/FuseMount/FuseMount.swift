@@ -79,7 +79,6 @@ public enum FuseMount {
         logger.info("mounted at \(config.mountpoint) (\(config.fuseOptions))")
 
         let stopper = try SignalStopper(mountpoint: config.mountpoint, session: session, logger: logger)
-        let loopResult = Mutex<Int32?>(nil)
         let maxThreads = config.maxThreads
         async let loopDone: Int32 = withCheckedContinuation { (cont: CheckedContinuation<Int32, Never>) in
             let t = Thread {
@@ -90,7 +89,6 @@ public enum FuseMount {
                 fuse_loop_cfg_set_clone_fd(cfg, 0)
                 let rc = fuse_session_loop_mt(session.raw, cfg)
                 fuse_loop_cfg_destroy(cfg)
-                loopResult.withLock { $0 = rc }
                 cont.resume(returning: rc)
             }
             t.name = "fuse-loop"
@@ -101,7 +99,7 @@ public enum FuseMount {
         // Ready once the root answers a stat (a round trip through the loop), bounded.
         let answered = await Blocking.run(timeout: 30) { () -> Int32 in
             var st = stat()
-            return Glibc.stat(config.mountpoint, &st) == 0 ? (st.st_ino == 1 ? 0 : -1) : errno
+            return lstat(config.mountpoint, &st) == 0 ? (st.st_ino == 1 ? 0 : -1) : errno
         }
         switch answered {
         case .some(0): onReady(true)
@@ -144,17 +142,23 @@ public enum FuseMount {
 public enum Blocking {
     /// The result of `work`, or nil when it took longer than `timeout` seconds (the thread is then abandoned).
     public static func run<T: Sendable>(timeout: Double, _ work: @escaping @Sendable () -> T) async -> T? {
-        final class Once: Sendable {
-            let cont: Mutex<CheckedContinuation<T?, Never>?>
-            init(_ c: CheckedContinuation<T?, Never>) { cont = Mutex(c) }
-            func resume(_ v: T?) { cont.withLock { c in c?.resume(returning: v); c = nil } }
-        }
-        return await withCheckedContinuation { (c: CheckedContinuation<T?, Never>) in
-            let once = Once(c)
+        await withCheckedContinuation { (c: CheckedContinuation<T?, Never>) in
+            let once = ResumeOnce(c)
             let t = Thread { once.resume(work()) }
             t.start()
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { once.resume(nil) }
         }
+    }
+}
+
+/// A continuation resumed by whichever comes first (the work or the deadline).
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let cont: Mutex<CheckedContinuation<T?, Never>?>
+    init(_ c: CheckedContinuation<T?, Never>) { cont = Mutex(c) }
+    /// Resumes the first time; later calls do nothing.
+    func resume(_ v: T?) {
+        let c: CheckedContinuation<T?, Never>? = cont.withLock { c in defer { c = nil }; return c }
+        c?.resume(returning: v)
     }
 }
 
@@ -170,7 +174,8 @@ final class SignalStopper: Sendable {
 
     init(mountpoint: String, session: Session, logger: Logger) throws {
         var fds: [Int32] = [0, 0]
-        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw FuseMountError("pipe2: \(String(cString: strerror(errno)))") }
+        guard pipe(&fds) == 0 else { throw FuseMountError("pipe: \(String(cString: strerror(errno)))") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         readFD = fds[0]; writeFD = fds[1]
         self.mountpoint = mountpoint; self.session = session; self.logger = logger
         guard cfuse_install_stop_handlers(writeFD) == 0 else { throw FuseMountError("cannot install signal handlers") }

@@ -330,7 +330,7 @@ func replyDir(_ req: fuse_req_t?, _ fs: PhotosFS, _ ino: UInt64, handle: UInt64,
         return true
     }
     if pos < 1 { if !add(".", nil, dirIno: ino, next: 1) { return finishDir(req, buf, used) }; pos = 1 }
-    if pos < 2 { if !add("..", nil, dirIno: ino == 1 ? 1 : 1, next: 2) { return finishDir(req, buf, used) }; pos = 2 }
+    if pos < 2 { if !add("..", nil, dirIno: 1, next: 2) { return finishDir(req, buf, used) }; pos = 2 }
     // Ask for a bounded page: a directory entry takes at least 24 bytes (readdir) or ~150 (readdirplus).
     let limit = max(1, size / (plus ? 140 : 24))
     let entries = try fs.readdir(ino, handle: handle, offset: pos - 2, limit: limit)

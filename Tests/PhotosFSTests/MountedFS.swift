@@ -1,5 +1,6 @@
 // MountedFS: FSUnderTest over a real FUSE mount of the built `gphotosfs` binary, driven by POSIX calls with deadlines.
 import APITestSupport
+import CFuse3
 import Foundation
 import Harness
 import PhotosFS
@@ -49,7 +50,7 @@ struct MountedFS: FSUnderTest {
     func writeAndFsync(_ path: String, _ data: Data) async throws { try await writeFile(path, data, sync: true) }
 
     private func writeFile(_ path: String, _ data: Data, sync: Bool) async throws {
-        try await posix("write", path) { p in
+        try await posix("write", path) { p -> Result<Void, FSOpError> in
             let fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             if fd < 0 { return .failure(FSOpError(errno: errno, context: "open \(path)")) }
             var off = 0
@@ -69,7 +70,7 @@ struct MountedFS: FSUnderTest {
     }
 
     func read(_ path: String) async throws -> Data {
-        try await posix("read", path) { p in
+        try await posix("read", path) { p -> Result<Data, FSOpError> in
             let fd = open(p, O_RDONLY | O_CLOEXEC)
             if fd < 0 { return .failure(FSOpError(errno: errno, context: "open \(path)")) }
             defer { close(fd) }
@@ -88,7 +89,7 @@ struct MountedFS: FSUnderTest {
     }
 
     func list(_ path: String) async throws -> [String] {
-        try await posix("list", path) { p in
+        try await posix("list", path) { p -> Result<[String], FSOpError> in
             guard let d = opendir(p) else { return .failure(FSOpError(errno: errno, context: "opendir \(path)")) }
             defer { closedir(d) }
             var names: [String] = []
@@ -106,9 +107,9 @@ struct MountedFS: FSUnderTest {
     }
 
     func stat(_ path: String) async throws -> TestStat {
-        try await posix("stat", path) { p in
+        try await posix("stat", path) { p -> Result<TestStat, FSOpError> in
             var st = Glibc.stat()
-            if Glibc.stat(p, &st) != 0 { return .failure(FSOpError(errno: errno, context: "stat \(path)")) }
+            if lstat(p, &st) != 0 { return .failure(FSOpError(errno: errno, context: "stat \(path)")) }
             return .success(TestStat(isDirectory: st.st_mode & S_IFMT == S_IFDIR, size: Int64(st.st_size),
                                      permissions: UInt32(st.st_mode) & 0o7777,
                                      mtime: Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9),
@@ -127,12 +128,12 @@ struct MountedFS: FSUnderTest {
     }
 
     func getxattr(_ path: String, _ name: String) async throws -> Data? {
-        try await posix("getxattr", path) { p in
+        try await posix("getxattr", path) { p -> Result<Data?, FSOpError> in
             for _ in 0..<8 {
-                let n = Glibc.getxattr(p, name, nil, 0)
+                let n = CFuse3.getxattr(p, name, nil, 0)
                 if n < 0 { return errno == ENODATA ? .success(nil) : .failure(FSOpError(errno: errno, context: "getxattr \(path) \(name)")) }
                 var buf = [UInt8](repeating: 0, count: n + 1)
-                let m = Glibc.getxattr(p, name, &buf, buf.count)
+                let m = CFuse3.getxattr(p, name, &buf, buf.count)
                 if m >= 0 { return .success(Data(buf[0..<m])) }
                 if errno == ENODATA { return .success(nil) }
                 if errno != ERANGE { return .failure(FSOpError(errno: errno, context: "getxattr \(path) \(name)")) }
@@ -142,8 +143,8 @@ struct MountedFS: FSUnderTest {
     }
 
     func setxattr(_ path: String, _ name: String, _ value: Data) async throws {
-        try await posix("setxattr", path) { p in
-            let rc = value.withUnsafeBytes { Glibc.setxattr(p, name, $0.baseAddress, $0.count, 0) }
+        try await posix("setxattr", path) { p -> Result<Void, FSOpError> in
+            let rc = value.withUnsafeBytes { CFuse3.setxattr(p, name, $0.baseAddress, $0.count, 0) }
             return rc == 0 ? .success(()) : .failure(FSOpError(errno: errno, context: "setxattr \(path) \(name)"))
         }
     }
@@ -250,7 +251,7 @@ final class MountProcess: Sendable {
         while Date() < deadline {
             let r = await BlockingCall.run(timeout: 10) { () -> Int32 in
                 var st = Glibc.stat()
-                if Glibc.stat(mnt, &st) != 0 { return errno }
+                if lstat(mnt, &st) != 0 { return errno }
                 return st.st_ino == 1 ? 0 : -1
             }
             if r == 0 { return }
@@ -336,15 +337,21 @@ final class MountProcess: Sendable {
 enum BlockingCall {
     /// `work()`'s result, or nil after `timeout` seconds.
     static func run<T: Sendable>(timeout: Double, _ work: @escaping @Sendable () -> T) async -> T? {
-        final class Once: Sendable {
-            let cont: Mutex<CheckedContinuation<T?, Never>?>
-            init(_ c: CheckedContinuation<T?, Never>) { cont = Mutex(c) }
-            func resume(_ v: T?) { cont.withLock { c in c?.resume(returning: v); c = nil } }
-        }
-        return await withCheckedContinuation { (c: CheckedContinuation<T?, Never>) in
-            let once = Once(c)
+        await withCheckedContinuation { (c: CheckedContinuation<T?, Never>) in
+            let once = FirstResume(c)
             Thread { once.resume(work()) }.start()
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { once.resume(nil) }
         }
+    }
+}
+
+/// A continuation resumed once, by the work or by the deadline.
+final class FirstResume<T: Sendable>: Sendable {
+    private let cont: Mutex<CheckedContinuation<T?, Never>?>
+    init(_ c: CheckedContinuation<T?, Never>) { cont = Mutex(c) }
+    /// Resumes the first time; later calls do nothing.
+    func resume(_ v: T?) {
+        let c: CheckedContinuation<T?, Never>? = cont.withLock { c in defer { c = nil }; return c }
+        c?.resume(returning: v)
     }
 }
