@@ -116,8 +116,9 @@ public struct MountCommand: AsyncParsableCommand {
             if let e = resolvedEmulator { args.append("--emulator=\(e)") }
             if !mountOptions.isEmpty { args += ["-o", mountOptions.joined(separator: ",")] }
             let rc = await Daemon.detach(arguments: args, readyPrefix: "gphotosfs: mounted ", timeout: 120)
-            if rc != 0 { throw ExitCode(rc) }
-            return
+            // _exit: the parent has nothing to clean up, and exit()'s handlers were seen to hang in a process
+            // started with blocked signals (a test runner's child); all output went out with write(2).
+            _exit(rc)
         }
 
         try dirs.create()
@@ -166,7 +167,7 @@ public struct MountCommand: AsyncParsableCommand {
             _ = await fs.shutdown(grace: 0)
             throw ValidationError(e.description)
         }
-        logger.info("gphotosfs: \(name) at \(mountpoint) stopped")
+        logger.info("\(name) at \(mountpoint) stopped")
     }
 
     /// The account token store from --accounts-dir or the default directory.

@@ -256,6 +256,8 @@ final class MountProcess: Sendable {
             }
             if r == 0 { return }
             last = r ?? ETIMEDOUT
+            // The daemon only says "mounted" once the loop answers, so a definite error here is the core's answer.
+            if last != ENOTCONN && last != ETIMEDOUT && Date() > deadline.addingTimeInterval(-timeout + 3) { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestFailure("the mount's root did not answer a stat with inode 1 (last: errno \(last)); log: \(log())")
@@ -322,12 +324,21 @@ final class MountProcess: Sendable {
         p.standardInput = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return (nil, "cannot start \(exe)") }
         let data = Mutex(Data())
-        let reader = Thread { data.withLock { $0 = out.fileHandleForReading.readDataToEndOfFile() } }
+        let reader = Thread {
+            let bytes = out.fileHandleForReading.readDataToEndOfFile()   // not under the lock: it may block
+            data.withLock { $0 = bytes }
+        }
         reader.start()
         let deadline = Date().addingTimeInterval(timeout)
         while p.isRunning && Date() < deadline { usleep(20_000) }
         var status: Int32? = nil
-        if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } else { p.waitUntilExit(); status = p.terminationStatus }
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            // Bounded: never waitUntilExit() (it can miss an exit and block forever).
+            for _ in 0..<200 where p.isRunning { usleep(10_000) }
+        } else {
+            status = p.terminationStatus
+        }
         for _ in 0..<200 where reader.isExecuting { usleep(10_000) }
         return (status, String(decoding: data.withLock { $0 }, as: UTF8.self))
     }
