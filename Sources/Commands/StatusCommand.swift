@@ -2,6 +2,7 @@
 // `gphotosfs refresh` (re-read a directory from the API now).
 import ArgumentParser
 import Foundation
+import PhotosFS
 import CFuse3
 import FuseMount
 #if canImport(Glibc)
@@ -42,8 +43,8 @@ public struct StatusCommand: AsyncParsableCommand {
             case .success(let data):
                 if json { docs.append(String(decoding: data, as: UTF8.self)); continue }
                 say("\(p):")
-                if let obj = try? JSONSerialization.jsonObject(with: data) {
-                    for line in StatusText.render(obj, indent: 1) { say(line) }
+                if let status = try? JSONDecoder().decode(MountStatus.self, from: data) {
+                    for line in StatusText.render(status) { say(line) }
                 } else {
                     say("  (unreadable status: \(String(decoding: data.prefix(200), as: UTF8.self)))")
                 }
@@ -151,42 +152,36 @@ enum XattrIO {
 
 /// The status JSON as indented text: objects as "key: value" lines, arrays as "- item" lines.
 enum StatusText {
-    static func render(_ v: Any, indent: Int) -> [String] {
-        let pad = String(repeating: "  ", count: indent)
-        switch v {
-        case let d as [String: Any]:
-            if d.isEmpty { return [pad + "(nothing)"] }
-            var out: [String] = []
-            for k in d.keys.sorted() {
-                let label = k.replacingOccurrences(of: "_", with: " ")
-                if let s = scalar(d[k]!) { out.append("\(pad)\(label): \(s)") } else {
-                    out.append("\(pad)\(label):")
-                    out += render(d[k]!, indent: indent + 1)
-                }
-            }
-            return out
-        case let a as [Any]:
-            if a.isEmpty { return [pad + "(none)"] }
-            return a.flatMap { item -> [String] in
-                if let s = scalar(item) { return ["\(pad)- \(s)"] }
-                let lines = render(item, indent: indent + 1)
-                guard let first = lines.first else { return [] }
-                return ["\(pad)- " + first.trimmingCharacters(in: .whitespaces)] + lines.dropFirst()
-            }
-        default:
-            return [pad + (scalar(v) ?? "\(v)")]
+    /// The status of one mount as the lines `gphotosfs status` prints.
+    static func render(_ s: MountStatus) -> [String] {
+        var out: [String] = []
+        let states = s.counts.filter { $0.key != "committed" && $0.value > 0 }.sorted { $0.key < $1.key }
+            .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        out.append("  uploads: \(s.queued) queued, \(s.failures.count) failed, \(s.counts["committed"] ?? 0) committed"
+                   + (states.isEmpty ? "" : " (\(states))"))
+        for p in s.pending.prefix(50) {
+            var line = "    \(p.path)  \(p.state)"
+            if p.attempts > 0 { line += ", attempt \(p.attempts)" }
+            if let n = p.nextTry { line += ", next try \(n)" }
+            if let e = p.lastError { line += ", last error: \(e)" }
+            out.append(line)
         }
+        if s.pending.count > 50 { out.append("    … and \(s.pending.count - 50) more") }
+        if !s.failures.isEmpty { out.append("  failed (see user.gphotos.error; remove or rewrite the file to retry):") }
+        for f in s.failures.prefix(50) { out.append("    \(f.path): \(f.error) (after \(f.attempts) attempts)") }
+        if let q = s.quotaPausedUntil { out.append("  uploads paused until \(q): the daily API quota is used up") }
+        if let a = s.authFailure { out.append("  uploads stopped: \(a) — re-authorize: gphotosfs auth login") }
+        out.append("  cache: \(bytes(s.contentCacheBytes)) downloaded content, \(bytes(s.spoolBytes)) waiting in the spool")
+        out.append("  API today (\(s.quotaDay), Pacific time): \(s.apiRequestsToday) of 10,000 requests, "
+                   + "\(s.downloadsToday) of 75,000 media downloads")
+        return out
     }
 
-    /// A one-line value, or nil for objects and non-empty arrays.
-    static func scalar(_ v: Any) -> String? {
-        switch v {
-        case let s as String: return s
-        case let n as NSNumber: return n.stringValue
-        case is NSNull: return "-"
-        case let a as [Any] where a.isEmpty: return "(none)"
-        case let d as [String: Any] where d.isEmpty: return "(none)"
-        default: return nil
-        }
+    /// "12.3 MB".
+    static func bytes(_ n: Int64) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var v = Double(n), u = 0
+        while v >= 1000 && u < units.count - 1 { v /= 1000; u += 1 }
+        return u == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[u])
     }
 }

@@ -24,6 +24,9 @@ public struct MountStatus: Codable, Sendable, Equatable {
     }
     /// Journal rows per state.
     public var counts: [String: Int]
+    /// Files waiting to be uploaded or committed (spooled, uploading, uploaded, creating); placeholders and files
+    /// still open for writing are not counted.
+    public var queued: Int
     public var pending: [Pending]
     public var failures: [Failure]
     /// Uploads are paused until then (daily quota), ISO 8601.
@@ -85,7 +88,8 @@ extension PhotosFS {
         let (quota, auth) = writes.s.withLock { ($0.quotaUntil, $0.authFailure) }
         let day = Self.pacificDay(clock.now())
         let usage = (try? store.apiUsage(day: day)) ?? (requests: 0, downloads: 0)
-        let status = MountStatus(counts: counts, pending: pending, failures: failures,
+        let queued = activeStates.map { counts[$0.rawValue] ?? 0 }.reduce(0, +)
+        let status = MountStatus(counts: counts, queued: queued, pending: pending, failures: failures,
                                  quotaPausedUntil: quota.map { iso.string(from: $0) }, authFailure: auth,
                                  contentCacheBytes: (try? store.contentCacheBytes()) ?? 0, spoolBytes: spoolBytes,
                                  quotaDay: day, apiRequestsToday: usage.requests, downloadsToday: usage.downloads)

@@ -163,15 +163,10 @@ struct MountedFS: FSUnderTest {
         throw FSOpError(errno: ETIMEDOUT, context: "uploads still pending after \(Int(timeout)) s: \(last.prefix(500))")
     }
 
-    /// How many uploads the status JSON says are pending: `pending` as a number or a list, or the non-final
-    /// entries of a per-state `counts` object. Unknown shapes count as 0 (nothing to wait for).
+    /// How many uploads the status JSON says are queued (`queued`, as the core's waitForUploads counts them).
     static func pendingCount(_ data: Data) -> Int {
-        guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return 0 }
-        if let n = (obj["pending"] as? NSNumber)?.intValue { return n }
-        if let a = obj["pending"] as? [Any] { return a.count }
-        let counts = (obj["counts"] ?? obj["uploads"]) as? [String: Any] ?? [:]
-        return counts.filter { !["committed", "failed", "done"].contains($0.key) }
-            .compactMap { ($0.value as? NSNumber)?.intValue }.reduce(0, +)
+        let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        return (obj?["queued"] as? NSNumber)?.intValue ?? 0
     }
 
     private func simple(_ what: String, _ path: String, _ call: @escaping @Sendable (String) -> Int32) async throws {
@@ -324,9 +319,11 @@ final class MountProcess: Sendable {
         p.standardInput = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return (nil, "cannot start \(exe)") }
         let data = Mutex(Data())
+        let readDone = DispatchSemaphore(value: 0)
         let reader = Thread {
             let bytes = out.fileHandleForReading.readDataToEndOfFile()   // not under the lock: it may block
             data.withLock { $0 = bytes }
+            readDone.signal()
         }
         reader.start()
         let deadline = Date().addingTimeInterval(timeout)
@@ -339,7 +336,7 @@ final class MountProcess: Sendable {
         } else {
             status = p.terminationStatus
         }
-        for _ in 0..<200 where reader.isExecuting { usleep(10_000) }
+        _ = readDone.wait(timeout: .now() + 2)   // bounded: a grandchild may keep the pipe open
         return (status, String(decoding: data.withLock { $0 }, as: UTF8.self))
     }
 }

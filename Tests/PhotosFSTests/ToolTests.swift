@@ -55,7 +55,8 @@ struct ToolTests {
 
     @Test("rsync -a (temp name + rename) uploads each file once under its final name")
     func rsync() async throws {
-        try await withFS(.mount) { fs, emu in
+        // The write-back delay is what lets rsync's rename land before the upload (-o writeback, default 5 s).
+        try await withFS(.mount, options: testOptions { $0.writeback = 2 }) { fs, emu in
             let (src, _) = jpegTree()
             let m = (fs as! MountedFS).root
             _ = tool("mkdir \"$MNT/album/Rsync\" && rsync -a \"$SRC/a.jpg\" \"$SRC/b.jpg\" \"$MNT/album/Rsync/\"", mnt: m, src: src.path)
