@@ -137,6 +137,8 @@ public final class MetadataStore: Sendable {
                 CREATE TABLE facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
         }
+        registerTreeMigration(&m)
+        registerWriteMigrations(&m)
         return m
     }
 }

@@ -77,7 +77,7 @@ public final class PhotosFS: Sendable {
     /// stat().
     public func getattr(_ ino: UInt64) async throws(FSError) -> FileAttributes {
         let n = try node(ino)
-        if case .pending(let id) = n { return try pendingAttributes(id) }
+        if case .pending(let id) = n { return try await pendingAttributes(id) }
         return try await treeAttributes(n)
     }
 

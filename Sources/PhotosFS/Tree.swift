@@ -1,9 +1,300 @@
-// The read side (STUB to be replaced): namespace, listings, lookups, attributes, reads, xattrs, refresh.
+// The read side: its state, lookups, attributes, opendir, directory roles and statfs (docs/SEMANTICS-tree.md).
 import Foundation
+import MetadataStore
+import PhotosAPI
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// State of the read side (listing caches, title-prefix interning, downloads in flight).
+/// State of the read side: listing caches, the album-title tree, title-prefix interning, refreshes, downloads.
 final class TreeState: Sendable {
+    /// Most directory listings kept in memory (LRU).
+    static let maxListings = 64
+    /// Most entries kept in memory over all cached listings.
+    static let maxCachedEntries = 400_000
+
+    /// A directory's committed entries as last built from SQLite (names computed once per refresh).
+    struct Listing: Sendable {
+        var entries: [DirEntry]
+        var nodes: [NodeID]
+        var index: [String: Int]
+        /// Refresh keys whose completion invalidates this listing.
+        var deps: Set<String>
+        var tick: UInt64
+    }
+
+    struct State {
+        var listings: [NodeID: Listing] = [:]
+        var cachedEntries = 0
+        var tick: UInt64 = 0
+        var albumTree: AlbumTree?
+        var prefixIds: [String: Int64] = [:]
+        var prefixPaths: [Int64: [String]] = [:]
+        var refreshing: [String: (id: UInt64, task: Task<FSError?, Never>)] = [:]
+        var lastEpoch: Double = 0
+        var refreshedAt: [String: Double] = [:]
+        var failedAt: [String: Double] = [:]
+        var sizing: [Int64: Task<Int64?, Never>] = [:]
+        var downloads: [Int64: Download] = [:]
+        var openReaders: [Int64: Int] = [:]
+        var goneRows: Set<Int64> = []
+        var activeTransfers = 0
+        var transferWaiters: [CheckedContinuation<Void, Never>] = []
+        var evicting = false
+        var mountTime: Date?
+    }
+
+    let state = Mutex(State())
+
+    /// Creates empty state.
     init() {}
+}
+
+extension PhotosFS {
+    // MARK: small helpers
+
+    /// Runs a store call, mapping its error for `path`.
+    func db<T>(_ path: @autoclosure () -> String, _ body: () throws(StoreError) -> T) throws(FSError) -> T {
+        do { return try body() } catch { throw FSError(error, path: path()) }
+    }
+
+    /// The time the mount started (directories without items show it as mtime).
+    var mountTime: Date {
+        let now = clock.now()
+        return tree.state.withLock { s in
+            if let t = s.mountTime { return t }
+            s.mountTime = now
+            return now
+        }
+    }
+
+    /// Permission bits for a directory.
+    func directoryPermissions(writable: Bool) -> UInt32 {
+        ((writable && !options.readOnly) ? 0o755 : 0o555) & ~options.umask
+    }
+
+    /// Permission bits for a committed item (one inode, shared by every directory that lists it).
+    var itemPermissions: UInt32 { (options.readOnly ? 0o444 : 0o644) & ~options.umask }
+
+    /// Directories where the write side may create entries.
+    func isWritableDirectory(_ node: NodeID) -> Bool {
+        switch node {
+        case .albumRoot, .titlePrefix, .album, .uploadRoot: return true
+        default: return false
+        }
+    }
+
+    /// A directory's attributes.
+    func directoryAttributes(_ node: NodeID, mtime: Date?) -> FileAttributes {
+        FileAttributes(ino: node.ino, kind: .directory, permissions: directoryPermissions(writable: isWritableDirectory(node)),
+                       size: 4096, nlink: 2, uid: options.uid, gid: options.gid, mtime: mtime ?? mountTime)
+    }
+
+    /// A committed item's attributes (size 0 and `sizeUnknown` while the size is not known).
+    func itemAttributes(_ item: ItemRecord) -> FileAttributes {
+        FileAttributes(ino: NodeID.item(item.row).ino, kind: .file, permissions: itemPermissions, size: item.size ?? 0, nlink: 1,
+                       uid: options.uid, gid: options.gid,
+                       mtime: item.creationTime.map { Date(timeIntervalSince1970: $0) } ?? mountTime,
+                       sizeUnknown: item.size == nil)
+    }
+
+    /// The lookup/readdir reply for an item: known sizes are cached long (items never change), unknown ones not at all.
+    func itemEntry(_ item: ItemRecord) -> EntryReply {
+        let a = itemAttributes(item)
+        return a.sizeUnknown ? EntryReply(attributes: a, entryTimeout: 0, attrTimeout: 0)
+                             : EntryReply(attributes: a, entryTimeout: options.dirCacheTime, attrTimeout: 3600)
+    }
+
+    /// The lookup/readdir reply for a directory. Listings don't compute the newest-item mtime of each sub-directory,
+    /// so such entries carry attrTimeout 0 and the kernel asks getattr (one SQL aggregate) when it needs them.
+    func directoryEntry(_ node: NodeID, mtime: Date?) -> EntryReply {
+        let computed: Bool
+        switch node {
+        case .album, .mediaAll, .date: computed = true
+        default: computed = false
+        }
+        return EntryReply(attributes: directoryAttributes(node, mtime: mtime), entryTimeout: options.dirCacheTime,
+                          attrTimeout: computed && mtime == nil ? 0 : options.dirCacheTime)
+    }
+
+    /// A live item row or ENOENT/ESTALE.
+    func liveItem(_ row: Int64) throws(FSError) -> ItemRecord {
+        guard let item = try db(pathOf(.item(row)), { () throws(StoreError) in try store.item(row: row) }) else {
+            throw FSError(ESTALE, "inode of item row \(row) is unknown to this mount")
+        }
+        guard !item.gone else { throw FSError.stale("item '\(item.filename)'") }
+        return item
+    }
+
+    // MARK: operations
+
+    /// Finds `name` in `parent`: pending files first, then the committed listing.
+    func treeLookup(parent: NodeID, name: String) async throws(FSError) -> EntryReply {
+        switch parent {
+        case .item, .pending: throw FSError(ENOTDIR, "\(pathOf(parent)): not a directory")
+        default: break
+        }
+        if let p = try pendingMatch(parent: parent, name: name) {
+            return EntryReply(attributes: p, entryTimeout: 0, attrTimeout: 0)
+        }
+        let listing = try await committedListing(parent)
+        guard let i = listing.index[name] else { throw FSError.noEntry(pathOf(parent) + "/" + name) }
+        let node = listing.nodes[i]
+        if case .item(let row) = node {
+            var item = try liveItem(row)
+            if item.size == nil, options.size == .exact, let n = await learnSize(item) { item.size = n }
+            return itemEntry(item)
+        }
+        let attributes = try await treeAttributes(node)
+        return directoryEntry(node, mtime: attributes.mtime)
+    }
+
+    /// stat() of a committed node.
+    func treeAttributes(_ node: NodeID) async throws(FSError) -> FileAttributes {
+        switch node {
+        case .item(let row):
+            var item = try liveItem(row)
+            if item.size == nil, options.size == .exact, let n = await learnSize(item) { item.size = n }
+            return itemAttributes(item)
+        case .pending(let id):
+            return try pendingAttributes(id)
+        case .album(let row):
+            guard try db(pathOf(node), { () throws(StoreError) in try store.album(row: row) }) != nil else {
+                throw FSError.noEntry(pathOf(node))
+            }
+            let newest = try db(pathOf(node), { () throws(StoreError) in try store.newestCreation(album: row) })
+            return directoryAttributes(node, mtime: newest.map { Date(timeIntervalSince1970: $0) })
+        case .titlePrefix(let id):
+            guard tree.state.withLock({ $0.prefixPaths[id] }) != nil else { throw FSError(ESTALE, "title directory \(id) is unknown") }
+            return directoryAttributes(node, mtime: nil)
+        case .mediaAll:
+            return directoryAttributes(node, mtime: try newest(in: DateSpan(start: -1e15, end: 1e15), node))
+        case .date(let t, let y, let m, let d):
+            guard let span = Self.span(tree: t, year: y, month: m, day: d) else { throw FSError.noEntry(pathOf(node)) }
+            return directoryAttributes(node, mtime: try newest(in: span, node))
+        case .root, .albumRoot, .mediaRoot, .dateRoot, .uploadRoot:
+            return directoryAttributes(node, mtime: nil)
+        }
+    }
+
+    private func newest(in span: DateSpan, _ node: NodeID) throws(FSError) -> Date? {
+        try db(pathOf(node), { () throws(StoreError) in try store.newestCreation(in: span) }).map { Date(timeIntervalSince1970: $0) }
+    }
+
+    /// Opens a directory: the committed listing (from the cache or one SQLite query) with pending files merged in.
+    func treeOpenDir(_ node: NodeID) async throws(FSError) -> UInt64 {
+        switch node {
+        case .item, .pending: throw FSError(ENOTDIR, "\(pathOf(node)): not a directory")
+        default: break
+        }
+        let listing = try await committedListing(node)
+        var entries = listing.entries
+        let pending = try pendingFor(node)
+        if !pending.isEmpty {
+            let shadowed = Set(pending.map(\.name))
+            entries.removeAll { shadowed.contains($0.name) }
+            for p in pending { entries.append(DirEntry(name: p.name, entry: EntryReply(attributes: p.attributes, entryTimeout: 0, attrTimeout: 0))) }
+        }
+        return handles.insert(.directory(DirListing(entries)))
+    }
+
+    /// Finds `name` in a directory (pending first); nil when absent.
+    func resolve(parent: NodeID, name: String) async throws(FSError) -> NodeID? {
+        switch parent {
+        case .item, .pending: throw FSError(ENOTDIR, "\(pathOf(parent)): not a directory")
+        default: break
+        }
+        if let p = try pendingMatch(parent: parent, name: name) { return NodeID(ino: p.ino) }
+        let listing = try await committedListing(parent)
+        return listing.index[name].map { listing.nodes[$0] }
+    }
+
+    /// Pending entries of a directory that can hold them (album dirs, upload/).
+    func pendingFor(_ node: NodeID) throws(FSError) -> [(name: String, attributes: FileAttributes)] {
+        switch node {
+        case .album, .uploadRoot: return pendingEntries(in: try directoryRole(node))
+        default: return []
+        }
+    }
+
+    private func pendingMatch(parent: NodeID, name: String) throws(FSError) -> FileAttributes? {
+        try pendingFor(parent).first { $0.name == name }?.attributes
+    }
+
+    /// What a directory is, for the write side.
+    func directoryRole(_ node: NodeID) throws(FSError) -> DirectoryRole {
+        switch node {
+        case .root: return .root
+        case .albumRoot: return .albumParent(prefix: "")
+        case .titlePrefix(let id):
+            guard let path = tree.state.withLock({ $0.prefixPaths[id] }) else { throw FSError(ESTALE, "title directory \(id) is unknown") }
+            return .albumParent(prefix: path.joined(separator: "/"))
+        case .album(let row):
+            guard let a = try db(pathOf(node), { () throws(StoreError) in try store.album(row: row) }) else {
+                throw FSError.noEntry(pathOf(node))
+            }
+            return .album(row: row, googleId: a.googleId, title: a.title)
+        case .uploadRoot: return .upload
+        case .mediaRoot, .mediaAll, .dateRoot, .date: return .readOnly
+        case .item, .pending: throw FSError(ENOTDIR, "\(pathOf(node)): not a directory")
+        }
+    }
+
+    /// The node's path under the mount, for messages ("album/Trip", "media/by-day/2024/2024-05-01", "item 'a.jpg'").
+    func pathOf(_ node: NodeID) -> String {
+        switch node {
+        case .root: return "/"
+        case .albumRoot: return "album"
+        case .mediaRoot: return "media"
+        case .mediaAll: return "media/all"
+        case .uploadRoot: return "upload"
+        case .dateRoot(let t): return "media/" + Self.dateRootName(t)
+        case .date(let t, let y, let m, let d):
+            let year = String(format: "%04d", y)
+            switch (t, m, d) {
+            case (.byYear, _, _), (_, 0, _): return "media/\(Self.dateRootName(t))/\(year)"
+            case (.byMonth, _, _): return "media/by-month/\(year)/" + String(format: "%04d-%02d", y, m)
+            case (.byDay, _, _): return "media/by-day/\(year)/" + String(format: "%04d-%02d-%02d", y, m, d)
+            }
+        case .album(let row):
+            guard let a = try? store.album(row: row) else { return "album row \(row)" }
+            return "album/" + Naming.titlePath(a.title).joined(separator: "/")
+        case .titlePrefix(let id):
+            guard let p = tree.state.withLock({ $0.prefixPaths[id] }) else { return "album (title directory \(id))" }
+            return "album/" + p.map(Naming.encode).joined(separator: "/")
+        case .item(let row):
+            guard let i = try? store.item(row: row) else { return "item row \(row)" }
+            return "item '\(Naming.encode(i.filename))'"
+        case .pending(let id): return "pending file \(id)"
+        }
+    }
+
+    /// Forgets cached listings of `node` (after a local change). Album-tree directories share one title tree, so a
+    /// change to any of them rebuilds all of them.
+    func invalidateListing(_ node: NodeID) {
+        tree.state.withLock { s in
+            switch node {
+            case .albumRoot, .titlePrefix:
+                s.albumTree = nil
+                for (k, l) in s.listings where l.deps.contains("albums") { s.cachedEntries -= l.entries.count; s.listings[k] = nil }
+            default:
+                if let l = s.listings.removeValue(forKey: node) { s.cachedEntries -= l.entries.count }
+            }
+        }
+    }
+
+    /// statfs: blocks of the file system holding the content cache; files = items known (not gone) plus the cache
+    /// file system's free inodes, so `df -i` shows the item count as used.
+    func treeStatFS() -> FSStats {
+        var v = statvfs()
+        let ok = statvfs(paths.content, &v) == 0
+        let items = UInt64(max(0, (try? store.itemCount()) ?? 0))
+        guard ok else { return FSStats(blockSize: 4096, blocks: 0, blocksFree: 0, files: items, filesFree: 0) }
+        let ffree = UInt64(v.f_favail)
+        return FSStats(blockSize: UInt64(v.f_frsize == 0 ? v.f_bsize : v.f_frsize), blocks: UInt64(v.f_blocks),
+                       blocksFree: UInt64(v.f_bavail), files: items + ffree, filesFree: ffree, nameMax: 255)
+    }
 }
 
 /// A directory snapshot taken at opendir.
@@ -12,34 +303,8 @@ final class DirListing: Sendable {
     init(_ snapshot: [DirEntry]) { self.snapshot = snapshot }
     /// Entries after the 1-based `offset`, at most `limit`.
     func entries(after offset: Int, limit: Int) -> [DirEntry] {
-        guard offset < snapshot.count else { return [] }
-        return Array(snapshot[offset..<min(snapshot.count, offset + min(limit, snapshot.count))])
+        guard offset >= 0, offset < snapshot.count, limit > 0 else { return [] }
+        let end = limit >= snapshot.count - offset ? snapshot.count : offset + limit
+        return Array(snapshot[offset..<end])
     }
-}
-
-/// A committed item open for reading.
-final class ItemReader: Sendable {
-    let row: Int64
-    init(row: Int64) { self.row = row }
-}
-
-extension PhotosFS {
-    func treeLookup(parent: NodeID, name: String) async throws(FSError) -> EntryReply { throw FSError(ENOSYS, "lookup") }
-    func treeAttributes(_ node: NodeID) async throws(FSError) -> FileAttributes { throw FSError(ENOSYS, "getattr") }
-    func treeOpenDir(_ node: NodeID) async throws(FSError) -> UInt64 { throw FSError(ENOSYS, "opendir") }
-    func treeOpenItem(_ row: Int64, flags: OpenFlags) async throws(FSError) -> OpenReply { throw FSError(ENOSYS, "open") }
-    func treeRead(_ reader: ItemReader, offset: Int64, size: Int) async throws(FSError) -> Data { throw FSError(ENOSYS, "read") }
-    func treeRelease(_ reader: ItemReader) {}
-    func treeGetXattr(_ node: NodeID, name: String) async throws(FSError) -> Data { throw FSError(ENODATA, name) }
-    func treeListXattr(_ node: NodeID) async throws(FSError) -> [String] { [] }
-    func treeSetXattr(_ node: NodeID, name: String, value: Data) async throws(FSError) { throw FSError(ENOTSUP, name) }
-    func treeStatFS() -> FSStats { FSStats(blockSize: 4096, blocks: 0, blocksFree: 0, files: 0, filesFree: 0) }
-    /// What a directory is, for the write side.
-    func directoryRole(_ node: NodeID) throws(FSError) -> DirectoryRole { .readOnly }
-    /// The node's path under the mount, for messages ("album/Trip/a.jpg").
-    func pathOf(_ node: NodeID) -> String { "\(node)" }
-    /// Forgets cached listings of `node` (after a local change).
-    func invalidateListing(_ node: NodeID) {}
-    /// Finds `name` in a directory (committed entries and pending ones).
-    func resolve(parent: NodeID, name: String) async throws(FSError) -> NodeID? { nil }
 }

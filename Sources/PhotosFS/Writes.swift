@@ -1,48 +1,193 @@
-// The write side (STUB to be replaced): spool files, the upload journal, the uploader, and every mutation.
+// The write side's state and lifecycle: the uploader task, wake-ups, fsync waiters, quota pause, auth failure, shutdown.
 import Foundation
+import Logging
+import MetadataStore
+import PhotosAPI
+import Synchronization
+
+/// A wake-up signal many tasks can wait on with a timeout (real time: it bounds latency, never decides a time rule).
+final class Broadcast: Sendable {
+    private struct S { var generation = 0; var next = 0; var waiters: [Int: CheckedContinuation<Void, Never>] = [:] }
+    private let s = Mutex(S())
+
+    /// The current generation (pass it to `wait` to not miss a signal sent in between).
+    var generation: Int { s.withLock { $0.generation } }
+
+    /// Wakes every waiter.
+    func signal() {
+        let waiting = s.withLock { s in
+            s.generation += 1
+            defer { s.waiters.removeAll() }
+            return Array(s.waiters.values)
+        }
+        for c in waiting { c.resume() }
+    }
+
+    /// Returns at the next signal after `generation`, or after `timeout` seconds.
+    func wait(since generation: Int, timeout: Double) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let id: Int? = s.withLock { s in
+                guard s.generation == generation else { return nil }
+                s.next += 1
+                s.waiters[s.next] = c
+                return s.next
+            }
+            guard let id else { c.resume(); return }
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(max(0.001, min(timeout, 60)) * 1e9))
+                self.s.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+            }
+        }
+    }
+}
 
 /// State of the write side (uploader task, fsync waiters, quota pause).
 final class WriteState: Sendable {
+    struct S {
+        /// The scheduler loop.
+        var scheduler: Task<Void, Never>?
+        /// No new uploads are started (shutdown).
+        var stopped = false
+        /// Shutdown drain: skip the write-back delay so pending rows go now.
+        var draining = false
+        /// Uploads in progress, by journal id.
+        var uploads: [Int64: Task<Void, Never>] = [:]
+        /// The one batchCreate task (serial per account).
+        var batch: Task<Void, Never>?
+        /// Rows an fsync (or a sync close) waits for: committed without the write-back delay or batching wait.
+        var urgent: Set<Int64> = []
+        /// Uploads paused until then (daily quota).
+        var quotaUntil: Date?
+        /// Why the account can't be used (re-authorize), nil when fine.
+        var authFailure: String?
+        /// Request counters already persisted to apiUsage.
+        var persistedCounters: [String: Int] = [:]
+    }
+    let s = Mutex(S())
+    /// Wakes the scheduler.
+    let kick = Broadcast()
+    /// Signals any journal change (fsync waiters, waitForUploads).
+    let changed = Broadcast()
     init() {}
 }
 
-/// An open spool file (a file being written, or a pending file opened again).
-final class SpoolFile: Sendable {
-    let id: Int64
-    init(id: Int64) { self.id = id }
-}
+/// Journal states that still owe an upload.
+let activeStates: [JournalState] = [.spooled, .uploading, .uploaded, .creating]
 
 extension PhotosFS {
-    func startWrites() async {}
-    func stopWrites(grace: Double) async -> Int { 0 }
-    /// Pending (not yet committed) entries of a directory, merged into its listing by the read side.
-    func pendingEntries(in role: DirectoryRole) -> [(name: String, attributes: FileAttributes)] { [] }
-    func pendingAttributes(_ id: Int64) throws(FSError) -> FileAttributes { throw FSError(ENOENT, "pending \(id)") }
-    func pendingXattr(_ id: Int64, name: String) throws(FSError) -> Data { throw FSError(ENODATA, name) }
-    func pendingXattrNames(_ id: Int64) throws(FSError) -> [String] { [] }
-    func writeSetattr(_ node: NodeID, _ changes: SetAttributes, spool: SpoolFile?) async throws(FSError) -> FileAttributes {
-        throw FSError(ENOSYS, "setattr")
+    /// Now, as stored in the journal (seconds since 1970 on `clock`).
+    var nowSeconds: Double { clock.now().timeIntervalSince1970 }
+
+    /// Runs a store call, mapping its error for `path`.
+    func stored<T>(_ path: String, _ body: () throws(StoreError) -> T) throws(FSError) -> T {
+        do { return try body() } catch { throw FSError(error, path: path) }
     }
-    func writeMkdir(parent: NodeID, name: String, mode: UInt32) async throws(FSError) -> EntryReply { throw FSError(ENOSYS, "mkdir") }
-    func writeRmdir(parent: NodeID, name: String) async throws(FSError) { throw FSError(ENOSYS, "rmdir") }
-    func writeUnlink(parent: NodeID, name: String) async throws(FSError) { throw FSError(ENOSYS, "unlink") }
-    func writeRename(parent: NodeID, name: String, newParent: NodeID, newName: String, noReplace: Bool) async throws(FSError) {
-        throw FSError(ENOSYS, "rename")
+
+    /// Loads the quota pause and auth failure from `facts`, resumes the journal and starts the scheduler.
+    func startWrites() async {
+        let quota = (try? store.fact("quotaPausedUntil")).flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
+        var auth = try? store.fact("authFailure")
+        if auth != nil, !options.readOnly {
+            // A remount after `gphotosfs auth login`: one cheap call tells whether the account works again.
+            do throws(PhotosAPIError) {
+                _ = try await client.listAlbums(pageSize: 1)
+                try? store.setFact("authFailure", nil)
+                auth = nil
+                logger.info("the account works again; uploads resume")
+            } catch { logger.error("uploads stay stopped: \(auth ?? "") — re-authorize: gphotosfs auth login") }
+        }
+        writes.s.withLock { $0.quotaUntil = quota; $0.authFailure = auth; $0.stopped = false; $0.draining = false }
+        guard !options.readOnly else { return }
+        // Rows left in `writing` by a crash were never acknowledged (close() had not returned 0): finalize them now.
+        for row in (try? store.journalRows(states: [.writing])) ?? [] { recoverWriting(row) }
+        try? store.journalResetDelays(now: nowSeconds)
+        let journaled = (try? store.journalRows(states: activeStates).count) ?? 0
+        if journaled > 0 { logger.notice("resuming \(journaled) journaled uploads") }
+        let task = Task { [self] in await schedulerLoop() }
+        writes.s.withLock { $0.scheduler = task }
     }
-    func writeCreate(parent: NodeID, name: String, mode: UInt32, flags: OpenFlags) async throws(FSError) -> (EntryReply, OpenReply) {
-        throw FSError(ENOSYS, "create")
+
+    /// Stops taking new work, gives pending uploads `grace` seconds, leaves the rest journaled; returns how many remain.
+    func stopWrites(grace: Double) async -> Int {
+        let running = writes.s.withLock { s -> Bool in s.draining = true; return s.scheduler != nil }
+        writes.kick.signal()
+        let deadline = Date().addingTimeInterval(max(0, grace))   // real time: how long unmount may block
+        while running, Date() < deadline {
+            let gen = writes.changed.generation
+            let (blocked, busy) = writes.s.withLock { ($0.quotaUntil != nil || $0.authFailure != nil, !$0.uploads.isEmpty || $0.batch != nil) }
+            let left = (try? store.journalRows(states: activeStates).count) ?? 0
+            if left == 0 || (blocked && !busy) { break }
+            await writes.changed.wait(since: gen, timeout: min(0.5, deadline.timeIntervalSinceNow))
+        }
+        let (scheduler, tasks) = writes.s.withLock { s in
+            s.stopped = true
+            return (s.scheduler, Array(s.uploads.values) + (s.batch.map { [$0] } ?? []))
+        }
+        scheduler?.cancel()
+        for t in tasks { t.cancel() }
+        await scheduler?.value
+        for t in tasks { await t.value }
+        writes.s.withLock { $0.scheduler = nil; $0.uploads = [:]; $0.batch = nil }
+        persistUsage()
+        let left = (try? store.journalRows(states: activeStates + [.writing]).count) ?? 0
+        if left > 0 { logger.notice("\(left) uploads left journaled for the next mount") }
+        return left
     }
-    func writeOpen(_ node: NodeID, flags: OpenFlags) async throws(FSError) -> OpenReply { throw FSError(ENOSYS, "open") }
-    func writeRead(_ spool: SpoolFile, offset: Int64, size: Int) throws(FSError) -> Data { throw FSError(ENOSYS, "read") }
-    func writeWrite(_ spool: SpoolFile, offset: Int64, data: Data) throws(FSError) -> Int { throw FSError(ENOSYS, "write") }
-    func writeFlush(_ spool: SpoolFile) async throws(FSError) {}
-    func writeFsync(_ spool: SpoolFile) async throws(FSError) {}
-    func writeRelease(_ spool: SpoolFile) async throws(FSError) {}
-    /// The mount's status as JSON (root xattr `user.gphotos.status`, read by `gphotosfs status`).
-    func mountStatusJSON() throws(FSError) -> Data { Data("{}".utf8) }
+
+    /// Fails a mutation with EROFS (-o ro) or EACCES (the account needs re-authorization).
+    func checkMutable(_ path: String) throws(FSError) {
+        if options.readOnly { throw FSError.readOnly(path) }
+        if let why = writes.s.withLock({ $0.authFailure }) {
+            throw FSError(EACCES, "\(path): the account's authorization failed (\(why)) — re-authorize: gphotosfs auth login")
+        }
+    }
+
+    /// Waits for one row's outcome: nil when committed (or removed), its error when failed. Bounded by `timeout`.
+    func waitForCommit(_ id: Int64, path: String, timeout: Double = 600) async throws(FSError) {
+        writes.s.withLock { _ = $0.urgent.insert(id) }
+        defer { writes.s.withLock { _ = $0.urgent.remove(id) } }
+        writes.kick.signal()
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let gen = writes.changed.generation
+            guard let row = try stored(path, { () throws(StoreError) in try store.journalRow(id) }) else { return }
+            switch row.journalState {
+            case .committed, .placeholder: return
+            case .failed: throw uploadFailure(row, path: path)
+            case .writing: throw FSError(EBUSY, "\(path): the file is open for writing again")
+            default: break
+            }
+            let (quota, auth) = writes.s.withLock { ($0.quotaUntil, $0.authFailure) }
+            if let auth { throw FSError(EACCES, "\(path): not uploaded yet (\(auth)) — re-authorize: gphotosfs auth login; the file stays journaled") }
+            if let quota, clock.now() < quota {
+                throw FSError(EDQUOT, "\(path): the daily Google Photos API quota is used up; the upload waits until \(quota) (journaled)")
+            }
+            if Date() >= deadline { throw FSError(ETIMEDOUT, "\(path): not committed after \(Int(timeout)) s; it stays journaled") }
+            await writes.changed.wait(since: gen, timeout: 0.5)
+        }
+    }
+
+    /// The errno a failed row reports.
+    func uploadFailure(_ row: JournalRow, path: String) -> FSError {
+        let why = row.error ?? "the upload failed"
+        if why.contains("not a photo or video") { return FSError(EMEDIUMTYPE, "\(path): \(why)") }
+        return FSError(EIO, "\(path): \(why)")
+    }
 }
 
 extension PhotosFS {
     /// Waits until no upload is pending (committed or failed), at most `timeout` seconds; ETIMEDOUT otherwise.
-    public func waitForUploads(timeout: Double) async throws(FSError) {}
+    public func waitForUploads(timeout: Double) async throws(FSError) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let gen = writes.changed.generation
+            let left = try stored("uploads", { () throws(StoreError) in try store.journalRows(states: activeStates) })
+            if left.isEmpty { return }
+            let (quota, auth) = writes.s.withLock { ($0.quotaUntil, $0.authFailure) }
+            if let auth { throw FSError(EACCES, "\(left.count) uploads wait: \(auth) — re-authorize: gphotosfs auth login") }
+            if let quota, clock.now() < quota { throw FSError(EDQUOT, "\(left.count) uploads wait for the daily quota to reset at \(quota)") }
+            if Date() >= deadline { throw FSError(ETIMEDOUT, "\(left.count) uploads still pending after \(Int(timeout)) s") }
+            await writes.changed.wait(since: gen, timeout: 0.5)
+        }
+    }
 }

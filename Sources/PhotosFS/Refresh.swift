@@ -1,0 +1,227 @@
+// Refresh: listings are refreshed from the API when older than -o dir_cache_time; one refresh per key at a time.
+import Foundation
+import MetadataStore
+import PhotosAPI
+
+extension PhotosFS {
+    /// Seconds before a failed background refresh is tried again.
+    var refreshRetryDelay: Double { min(max(options.dirCacheTime, 1), 30) }
+
+    /// Refresh keys a directory needs: `wait` ones block a first listing; `background` ones are only kept fresh.
+    func refreshKeys(_ node: NodeID) -> (wait: [String], background: [String]) {
+        switch node {
+        case .albumRoot, .titlePrefix: return (["albums"], [])
+        case .album(let row):
+            guard let a = try? store.album(row: row) else { return ([], ["albums"]) }
+            return (["album:" + a.googleId], ["albums"])
+        case .mediaAll, .dateRoot, .date: return (["media"], [])
+        case .root, .mediaRoot, .uploadRoot, .item, .pending: return ([], [])
+        }
+    }
+
+    /// When `key` was last refreshed (memoized from the `refreshes` table); nil = never.
+    func refreshStamp(_ key: String) -> Double? {
+        if let t = tree.state.withLock({ $0.refreshedAt[key] }) { return t.isFinite ? t : nil }
+        let t = (try? store.refreshedAt(key)) ?? nil
+        tree.state.withLock { $0.refreshedAt[key] = t ?? -.infinity }
+        return t
+    }
+
+    /// Makes sure `node`'s data was fetched at least once (waiting for it), and starts a background refresh of
+    /// anything older than -o dir_cache_time (the stale listing is served meanwhile).
+    func ensureFresh(for node: NodeID) async throws(FSError) {
+        let (wait, background) = refreshKeys(node)
+        let now = clock.now().timeIntervalSince1970
+        for key in wait + background {
+            if let at = refreshStamp(key) {
+                guard now - at >= options.dirCacheTime else { continue }
+                let failed = tree.state.withLock { $0.failedAt[key] }
+                if let failed, now - failed < refreshRetryDelay { continue }
+                _ = startRefresh(key)
+            } else if wait.contains(key) {
+                if let error = await startRefresh(key).value { throw error }
+            } else {
+                let failed = tree.state.withLock { $0.failedAt[key] }
+                if failed == nil || now - failed! >= refreshRetryDelay { _ = startRefresh(key) }
+            }
+        }
+    }
+
+    /// The refresh of `key` in flight, or a new one.
+    @discardableResult
+    func startRefresh(_ key: String) -> Task<FSError?, Never> {
+        tree.state.withLock { s in
+            if let r = s.refreshing[key] { return r.task }
+            s.tick += 1
+            let id = s.tick
+            let task = Task { await self.runRefresh(key, id: id) }
+            s.refreshing[key] = (id, task)
+            return task
+        }
+    }
+
+    /// Refreshes `node` now (setxattr user.gphotos.refresh) and waits: a directory's own key, album/ also the album
+    /// list, the root everything (the album list, the library and every album listed before).
+    func forceRefresh(_ node: NodeID) async throws(FSError) {
+        var keys: [String]
+        switch node {
+        case .root:
+            keys = ["albums", "media"]
+            let albumKeys = ((try? store.refreshKeys()) ?? []).filter { $0.hasPrefix("album:") }.sorted()
+            keys += albumKeys
+        case .albumRoot, .titlePrefix: keys = ["albums"]
+        case .album(let row):
+            guard let a = try db(pathOf(node), { () throws(StoreError) in try store.album(row: row) }) else { throw FSError.noEntry(pathOf(node)) }
+            keys = ["albums", "album:" + a.googleId]
+        case .mediaRoot, .mediaAll, .dateRoot, .date, .uploadRoot: keys = ["media"]
+        case .item, .pending: throw FSError.notSupported("\(pathOf(node)): user.gphotos.refresh on a file")
+        }
+        for key in keys {
+            let running = tree.state.withLock { $0.refreshing[key]?.task }
+            if let running { _ = await running.value }   // started before the user asked: may predate the change
+            if let error = await startRefresh(key).value { throw error }
+        }
+    }
+
+    /// Runs one refresh and records its outcome.
+    private func runRefresh(_ key: String, id: UInt64) async -> FSError? {
+        let started = refreshEpoch()
+        var failure: FSError?
+        do throws(FSError) {
+            if key == "albums" {
+                try await refreshAlbumList(started: started)
+            } else if key == "media" {
+                try await refreshLibrary(started: started)
+            } else if key.hasPrefix("album:") {
+                try await refreshAlbumItems(googleId: String(key.dropFirst(6)), started: started)
+            }
+            let done = clock.now().timeIntervalSince1970
+            try db("refresh \(key)", { () throws(StoreError) in try store.setRefreshed(key, at: done) })
+            tree.state.withLock { s in
+                s.refreshedAt[key] = done
+                s.failedAt[key] = nil
+            }
+            invalidate(dependingOn: key)
+        } catch {
+            failure = error
+            logger.warning("refresh failed", metadata: ["key": "\(key)", "error": "\(error)"])
+            tree.state.withLock { $0.failedAt[key] = clock.now().timeIntervalSince1970 }
+        }
+        tree.state.withLock { s in if s.refreshing[key]?.id == id { s.refreshing[key] = nil } }
+        return failure
+    }
+
+    /// A refresh start time strictly after every earlier one of this mount (rows not stamped since are gone).
+    private func refreshEpoch() -> Double {
+        let now = clock.now().timeIntervalSince1970
+        return tree.state.withLock { s in
+            let t = max(now, s.lastEpoch + 0.001)
+            s.lastEpoch = t
+            return t
+        }
+    }
+
+    /// Drops cached listings that depend on `key`.
+    func invalidate(dependingOn key: String) {
+        tree.state.withLock { s in
+            if key == "albums" { s.albumTree = nil }
+            for (k, l) in s.listings where l.deps.contains(key) {
+                s.cachedEntries -= l.entries.count
+                s.listings[k] = nil
+            }
+        }
+    }
+
+    /// Calls the API, mapping its error for `path`.
+    func api<T>(_ path: String, _ body: () async throws(PhotosAPIError) -> T) async throws(FSError) -> T {
+        do { return try await body() } catch { throw FSError(error, path: path) }
+    }
+
+    /// albums.list: adds, retitles and (softly) removes albums.
+    private func refreshAlbumList(started: Double) async throws(FSError) {
+        var token: String?
+        for _ in 0..<100_000 {   // bounded: a server that never stops paging
+            let t = token
+            let page = try await api("album", { () async throws(PhotosAPIError) in try await client.listAlbums(pageSize: 50, pageToken: t) })
+            let upserts = page.items.filter { !$0.id.isEmpty }.map {
+                AlbumUpsert(googleId: $0.id, title: $0.title, productUrl: $0.productUrl.isEmpty ? nil : $0.productUrl,
+                            mediaItemsCount: $0.mediaItemsCount, isWriteable: $0.isWriteable)
+            }
+            try db("album", { () throws(StoreError) in try store.upsertAlbums(upserts, seenAt: started) })
+            token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
+            if token == nil { break }
+        }
+        let gone = try db("album", { () throws(StoreError) in try store.markAlbumsGone(notSeenSince: started) })
+        if !gone.isEmpty { logger.info("albums no longer in Google Photos", metadata: ["count": "\(gone.count)"]) }
+    }
+
+    /// mediaItems.list: every app-created item; items no longer returned are gone (readers get ESTALE).
+    private func refreshLibrary(started: Double) async throws(FSError) {
+        var token: String?
+        for _ in 0..<100_000 {
+            let t = token
+            let page = try await api("media/all", { () async throws(PhotosAPIError) in
+                try await client.listMediaItems(pageSize: 100, pageToken: t)
+            })
+            let upserts = page.items.compactMap(Self.upsert)
+            try db("media/all", { () throws(StoreError) in try store.upsertItems(upserts, seenAt: started) })
+            token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
+            if token == nil { break }
+        }
+        let gone = try db("media/all", { () throws(StoreError) in try store.markItemsGone(notSeenSince: started) })
+        if !gone.isEmpty { itemsWentAway(gone) }
+    }
+
+    /// An album's items (search by albumId), in album order; memberships no longer returned are dropped.
+    private func refreshAlbumItems(googleId: String, started: Double) async throws(FSError) {
+        guard let album = try db("album", { () throws(StoreError) in try store.albums() }).first(where: { $0.googleId == googleId }) else { return }
+        let path = pathOf(.album(album.row))
+        var token: String?
+        var position = 0
+        for _ in 0..<100_000 {
+            let t = token
+            let page: Page<MediaItem>
+            do {
+                page = try await client.searchMediaItems(albumId: googleId, pageSize: 100, pageToken: t)
+            } catch {
+                if case .api(_, let http, _) = error, http == 404 {
+                    try db(path, { () throws(StoreError) in try store.markAlbumGone(row: album.row) })
+                    logger.info("album no longer in Google Photos", metadata: ["path": "\(path)"])
+                    invalidate(dependingOn: "albums")
+                    return
+                }
+                throw FSError(error, path: path)
+            }
+            let upserts = page.items.compactMap(Self.upsert)
+            let first = position
+            try db(path, { () throws(StoreError) in try store.upsertItems(upserts, seenAt: started, album: album.row, firstPosition: first) })
+            position += upserts.count
+            token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
+            if token == nil { break }
+        }
+        let done = clock.now().timeIntervalSince1970
+        try db(path, { () throws(StoreError) in try store.dropAlbumMembers(album: album.row, notSeenSince: started, refreshedAt: done) })
+    }
+
+    /// An API media item as a row to upsert (nil for one without an id).
+    static func upsert(_ m: MediaItem) -> ItemUpsert? {
+        guard !m.id.isEmpty else { return nil }
+        let md = m.mediaMetadata
+        return ItemUpsert(googleId: m.id, filename: m.filename, mimeType: m.mimeType, isVideo: m.isVideo,
+                          creationTime: md.creationTime?.timeIntervalSince1970, width: md.width == 0 ? nil : md.width,
+                          height: md.height == 0 ? nil : md.height, productUrl: m.productUrl.isEmpty ? nil : m.productUrl,
+                          description: m.description.isEmpty ? nil : m.description, baseUrl: m.baseUrl.isEmpty ? nil : m.baseUrl)
+    }
+
+    /// Items that vanished: open readers get ESTALE; album listings lose them.
+    func itemsWentAway(_ rows: [Int64]) {
+        logger.info("items no longer in Google Photos", metadata: ["count": "\(rows.count)"])
+        tree.state.withLock { s in
+            for r in rows where (s.openReaders[r] ?? 0) > 0 { s.goneRows.insert(r) }
+            for (k, _) in s.listings {
+                if case .album = k { s.cachedEntries -= s.listings[k]!.entries.count; s.listings[k] = nil }
+            }
+        }
+        invalidate(dependingOn: "media")
+    }
+}

@@ -1,0 +1,96 @@
+// The mount's status (root xattr `user.gphotos.status`, printed by `gphotosfs status`) and API usage accounting.
+import Foundation
+import MetadataStore
+import PhotosAPI
+
+/// What `gphotosfs status` shows: the upload queue, failures, pauses, cache use and API requests today.
+public struct MountStatus: Codable, Sendable, Equatable {
+    /// One file still on its way.
+    public struct Pending: Codable, Sendable, Equatable {
+        public var path: String
+        public var state: String
+        public var size: Int64
+        public var attempts: Int64
+        /// When the next attempt may run (ISO 8601), if delayed.
+        public var nextTry: String?
+        /// The last error, if any.
+        public var lastError: String?
+    }
+    /// One failed upload.
+    public struct Failure: Codable, Sendable, Equatable {
+        public var path: String
+        public var error: String
+        public var attempts: Int64
+    }
+    /// Journal rows per state.
+    public var counts: [String: Int]
+    public var pending: [Pending]
+    public var failures: [Failure]
+    /// Uploads are paused until then (daily quota), ISO 8601.
+    public var quotaPausedUntil: String?
+    /// Why uploads stopped (re-authorize: gphotosfs auth login).
+    public var authFailure: String?
+    public var contentCacheBytes: Int64
+    public var spoolBytes: Int64
+    /// The quota day (Pacific time) and its API requests and media downloads so far.
+    public var quotaDay: String
+    public var apiRequestsToday: Int
+    public var downloadsToday: Int
+}
+
+extension PhotosFS {
+    /// Adds the client's request counts since the last call to today's `apiUsage` row (Pacific-time day).
+    func persistUsage() {
+        let snap = client.counters.snapshot
+        let delta: [String: Int] = writes.s.withLock { s in
+            var d: [String: Int] = [:]
+            for (k, v) in snap where v != s.persistedCounters[k] { d[k] = v - (s.persistedCounters[k] ?? 0) }
+            s.persistedCounters = snap
+            return d
+        }
+        guard !delta.isEmpty else { return }
+        let downloads = delta.filter { Self.isDownload($0.key) }.values.reduce(0, +)
+        let requests = delta.values.reduce(0, +) - downloads
+        try? store.addAPIUsage(day: Self.pacificDay(clock.now()), requests: requests, downloads: downloads)
+    }
+
+    /// Whether a counter names a base-URL fetch (counted against the media quota, not the API quota).
+    static func isDownload(_ endpoint: String) -> Bool {
+        endpoint.hasPrefix("media") && !endpoint.hasPrefix("mediaItems") || endpoint.hasPrefix("download")
+    }
+
+    /// The mount's status as JSON (root xattr `user.gphotos.status`, read by `gphotosfs status`).
+    func mountStatusJSON() throws(FSError) -> Data {
+        persistUsage()
+        let rows = try stored("status") { () throws(StoreError) in try store.journalAll() }
+        let iso = ISO8601DateFormatter()
+        let now = nowSeconds
+        var pending: [MountStatus.Pending] = []
+        var failures: [MountStatus.Failure] = []
+        var counts: [String: Int] = [:]
+        var spoolBytes: Int64 = 0
+        for r in rows {
+            counts[r.state, default: 0] += 1
+            if r.journalState != .committed, let a = try? FileManager.default.attributesOfItem(atPath: r.spoolPath),
+               let n = a[.size] as? NSNumber { spoolBytes += n.int64Value }
+            switch r.journalState {
+            case .committed: continue
+            case .failed: failures.append(.init(path: rowPath(r), error: r.error ?? "failed", attempts: r.attempts))
+            default:
+                let next = r.notBefore.flatMap { $0 > now ? iso.string(from: Date(timeIntervalSince1970: $0)) : nil }
+                pending.append(.init(path: rowPath(r), state: r.state, size: r.size, attempts: r.attempts, nextTry: next,
+                                     lastError: r.error))
+            }
+        }
+        let (quota, auth) = writes.s.withLock { ($0.quotaUntil, $0.authFailure) }
+        let day = Self.pacificDay(clock.now())
+        let usage = (try? store.apiUsage(day: day)) ?? (requests: 0, downloads: 0)
+        let status = MountStatus(counts: counts, pending: pending, failures: failures,
+                                 quotaPausedUntil: quota.map { iso.string(from: $0) }, authFailure: auth,
+                                 contentCacheBytes: (try? store.contentCacheBytes()) ?? 0, spoolBytes: spoolBytes,
+                                 quotaDay: day, apiRequestsToday: usage.requests, downloadsToday: usage.downloads)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+        do { return try enc.encode(status) } catch { throw FSError(EIO, "status: \(error)") }
+    }
+}
