@@ -70,8 +70,8 @@ extension Emulator {
                 if n >= limit { throw APIError.invalid("The user has reached the maximum number of albums (\(limit)).") }
             }
             let id = Ids.object()
-            try db.execute(sql: "INSERT INTO albums(id, user_id, owner_client, title, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, me.userID, me.clientID, title, clock.now()])
+            try db.execute(sql: "INSERT INTO albums(id, user_id, owner_client, title, created_at) VALUES (?, ?, ?, CAST(? AS TEXT), ?)",
+                           arguments: [id, me.userID, me.clientID, ItemRecord.fullText(title), clock.now()])
             guard let rec = try visibleAlbum(db, id: id, caller: me) else { throw APIError.internalError() }
             return try albumJSON(db, rec, caller: me, base: base)
         }
@@ -145,7 +145,7 @@ extension Emulator {
                 try db.execute(sql: "UPDATE albums SET cover_item_id = ? WHERE id = ?", arguments: [c, album.id])
             }
             if let t = newTitle {
-                try db.execute(sql: "UPDATE albums SET title = ? WHERE id = ?", arguments: [t, album.id])
+                try db.execute(sql: "UPDATE albums SET title = CAST(? AS TEXT) WHERE id = ?", arguments: [ItemRecord.fullText(t), album.id])
             }
             guard let rec = try visibleAlbum(db, id: album.id, caller: me) else { throw APIError.internalError() }
             return try albumJSON(db, rec, caller: me, base: base)

@@ -144,7 +144,7 @@ extension Emulator {
                 }
                 try db.execute(sql: "UPDATE upload_tokens SET used = 1 WHERE token = ?", arguments: [item.uploadToken])
                 // Same bytes in this user's library: the same item, first filename kept.
-                let existing = try Row.fetchOne(db, sql: "SELECT * FROM media_items WHERE user_id = ? AND sha256 = ? ORDER BY seq LIMIT 1",
+                let existing = try Row.fetchOne(db, sql: "SELECT *, CAST(filename AS BLOB) AS filename_bytes FROM media_items WHERE user_id = ? AND sha256 = ? ORDER BY seq LIMIT 1",
                                                 arguments: [me.userID, p.sha]).map(ItemRecord.init)
                 let record: ItemRecord
                 if let existing {
@@ -160,11 +160,11 @@ extension Emulator {
                     try db.execute(sql: """
                         INSERT INTO media_items(id, user_id, owner_client, sha256, size, filename, mime_type, kind, description,
                             creation_time, has_capture_time, upload_time, width, height, camera_make, camera_model)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [id, me.userID, me.clientID, p.sha, p.size, name, p.info.mimeType, p.info.kind, item.description,
+                        VALUES (?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [id, me.userID, me.clientID, p.sha, p.size, ItemRecord.fullText(name), p.info.mimeType, p.info.kind, item.description,
                                          p.capture ?? now, p.capture != nil ? 1 : 0, now, p.info.width, p.info.height,
                                          p.make.flatMap { $0.isEmpty ? nil : $0 }, p.model.flatMap { $0.isEmpty ? nil : $0 }])
-                    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM media_items WHERE id = ?", arguments: [id]) else {
+                    guard let row = try Row.fetchOne(db, sql: "SELECT *, CAST(filename AS BLOB) AS filename_bytes FROM media_items WHERE id = ?", arguments: [id]) else {
                         throw APIError.internalError()
                     }
                     record = ItemRecord(row: row)

@@ -5,6 +5,18 @@ import GRDB
 
 /// A media item row.
 struct ItemRecord: Sendable {
+    /// A TEXT column read with its full length: GRDB's String decoding stops at an embedded NUL, and Google keeps
+    /// titles and filenames with one (docs/EMULATOR.md).
+    /// Binds a title or filename with its full length; the SQL stores it with `CAST(? AS TEXT)` (GRDB binds TEXT as
+    /// a C string, which ends at an embedded NUL).
+    static func fullText(_ s: String) -> Data { Data(s.utf8) }
+
+    /// Selects add `CAST(column AS BLOB) AS column_bytes` for this; without it the column is read as usual.
+    static func text(_ row: Row, _ column: String) -> String {
+        if let data = row[column + "_bytes"] as Data? { return String(decoding: data, as: UTF8.self) }
+        return (row[column] as String?) ?? ""
+    }
+
     let id: String
     let userID: String
     /// The OAuth client that created it; nil for "user library" items no app created.
@@ -30,10 +42,10 @@ struct ItemRecord: Sendable {
     /// Content categories (LANDSCAPES, PETS, ...), for search filters.
     let categories: [String]
 
-    /// Reads an item from a `SELECT * FROM media_items` row.
+    /// Reads an item from a `SELECT *, CAST(filename AS BLOB) AS filename_bytes FROM media_items` row.
     init(row: Row) {
         id = row["id"]; userID = row["user_id"]; ownerClient = row["owner_client"]; sha256 = row["sha256"]
-        size = row["size"]; filename = row["filename"]; mimeType = row["mime_type"]; kind = row["kind"]
+        size = row["size"]; filename = Self.text(row, "filename"); mimeType = row["mime_type"]; kind = row["kind"]
         description = row["description"]; creationTime = row["creation_time"]
         hasCaptureTime = (row["has_capture_time"] as Int) != 0; uploadTime = row["upload_time"]
         width = row["width"]; height = row["height"]; cameraMake = row["camera_make"]; cameraModel = row["camera_model"]
@@ -56,9 +68,9 @@ struct AlbumRecord: Sendable {
     let coverItemID: String?
     let createdAt: Double
 
-    /// Reads an album from a `SELECT * FROM albums` row.
+    /// Reads an album from a `SELECT *, CAST(title AS BLOB) AS title_bytes FROM albums` row.
     init(row: Row) {
-        id = row["id"]; userID = row["user_id"]; ownerClient = row["owner_client"]; title = row["title"]
+        id = row["id"]; userID = row["user_id"]; ownerClient = row["owner_client"]; title = ItemRecord.text(row, "title")
         coverItemID = row["cover_item_id"]; createdAt = row["created_at"]
     }
 }
@@ -71,13 +83,13 @@ extension Emulator {
 
     /// The item if `caller` may see it.
     func visibleItem(_ db: Database, id: String, caller: Caller) throws -> ItemRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT m.* FROM media_items m WHERE m.id = ? AND m.user_id = ? AND \(Emulator.visibleItemSQL)"),
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT m.*, CAST(m.filename AS BLOB) AS filename_bytes FROM media_items m WHERE m.id = ? AND m.user_id = ? AND \(Emulator.visibleItemSQL)"),
                          arguments: [id, caller.userID, caller.clientID, caller.clientID]).map(ItemRecord.init)
     }
 
     /// The album if `caller`'s client created it.
     func visibleAlbum(_ db: Database, id: String, caller: Caller) throws -> AlbumRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM albums WHERE id = ? AND user_id = ? AND owner_client = ?"),
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT *, CAST(title AS BLOB) AS title_bytes FROM albums WHERE id = ? AND user_id = ? AND owner_client = ?"),
                          arguments: [id, caller.userID, caller.clientID]).map(AlbumRecord.init)
     }
 

@@ -141,7 +141,7 @@ extension Emulator {
     private func mediaLookup(_ claim: BaseURLClaim) throws -> (String, ItemRecord?) {
         try store.db.read { db -> (String, ItemRecord?) in
             let project = try String.fetchOne(db, sql: "SELECT project FROM clients WHERE id = ?", arguments: [claim.clientID])
-            let item = try Row.fetchOne(db, sql: "SELECT * FROM media_items WHERE id = ? AND user_id = ?",
+            let item = try Row.fetchOne(db, sql: "SELECT *, CAST(filename AS BLOB) AS filename_bytes FROM media_items WHERE id = ? AND user_id = ?",
                                         arguments: [claim.itemID, claim.userID]).map(ItemRecord.init)
             return (project ?? Emulator.defaultProject, item)
         }

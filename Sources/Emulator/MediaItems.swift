@@ -78,7 +78,7 @@ extension Emulator {
         let base = publicBase(call.request)
         let items = try store.db.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT m.* FROM media_items m WHERE m.user_id = ? AND m.archived = 0 AND \(Emulator.visibleItemSQL)
+                SELECT m.*, CAST(m.filename AS BLOB) AS filename_bytes FROM media_items m WHERE m.user_id = ? AND m.archived = 0 AND \(Emulator.visibleItemSQL)
                 ORDER BY m.creation_time DESC, m.seq DESC
                 """, arguments: [me.userID, me.clientID, me.clientID]).map(ItemRecord.init)
         }
@@ -119,12 +119,12 @@ extension Emulator {
             if let albumID {
                 let album = try ownAlbum(db, id: albumID, caller: me)
                 return try Row.fetchAll(db, sql: """
-                    SELECT m.* FROM album_items ai JOIN media_items m ON m.id = ai.item_id
+                    SELECT m.*, CAST(m.filename AS BLOB) AS filename_bytes FROM album_items ai JOIN media_items m ON m.id = ai.item_id
                     WHERE ai.album_id = ? AND m.user_id = ? ORDER BY ai.position
                     """, arguments: [album.id, me.userID]).map(ItemRecord.init)
             }
             let all = try Row.fetchAll(db, sql: """
-                SELECT m.* FROM media_items m WHERE m.user_id = ? AND \(Emulator.visibleItemSQL)
+                SELECT m.*, CAST(m.filename AS BLOB) AS filename_bytes FROM media_items m WHERE m.user_id = ? AND \(Emulator.visibleItemSQL)
                 ORDER BY m.creation_time DESC, m.seq DESC
                 """, arguments: [me.userID, me.clientID, me.clientID]).map(ItemRecord.init)
             let kept = all.filter(filter.matches)

@@ -160,7 +160,7 @@ extension Emulator {
         }
         let items = try store.db.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT m.* FROM picked_items p JOIN media_items m ON m.id = p.item_id
+                SELECT m.*, CAST(m.filename AS BLOB) AS filename_bytes FROM picked_items p JOIN media_items m ON m.id = p.item_id
                 WHERE p.session_id = ? ORDER BY p.position
                 """, arguments: [s.id]).map(ItemRecord.init)
         }

@@ -76,7 +76,7 @@ extension Emulator {
             let filename = m["filename"]?.string ?? "IMG_\(i + 1).jpg"
             let cats = (m["categories"]?.array ?? []).compactMap(\.string).joined(separator: ",")
             let row: [(any DatabaseValueConvertible)?] = [
-                id, user, owner, sha, bytes.count, filename, mime, kind, m["description"]?.string ?? "", creation, captured ? 1 : 0,
+                id, user, owner, sha, bytes.count, ItemRecord.fullText(filename), mime, kind, m["description"]?.string ?? "", creation, captured ? 1 : 0,
                 upload, width, height, m["cameraMake"]?.string, m["cameraModel"]?.string,
                 (m["archived"]?.bool ?? false) ? 1 : 0, (m["favorite"]?.bool ?? false) ? 1 : 0, cats,
             ]
@@ -91,7 +91,7 @@ extension Emulator {
                 try db.execute(sql: """
                     INSERT INTO media_items(id, user_id, owner_client, sha256, size, filename, mime_type, kind, description,
                         creation_time, has_capture_time, upload_time, width, height, camera_make, camera_model, archived, favorite, categories)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: StatementArguments(p.row.map { $0?.databaseValue ?? .null }))
                 if let r = p.ref { refs[r] = p.id }
                 var o: [String: JSONValue] = ["id": .string(p.id), "filename": .string(p.filename)]
@@ -107,8 +107,8 @@ extension Emulator {
                     throw APIError.invalid("seed: albums[\(i)].title is required (at most 500 characters)")
                 }
                 let id = a["id"]?.string ?? Ids.object()
-                try db.execute(sql: "INSERT INTO albums(id, user_id, owner_client, title, created_at) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [id, user, a["clientId"]?.string, title, now])
+                try db.execute(sql: "INSERT INTO albums(id, user_id, owner_client, title, created_at) VALUES (?, ?, ?, CAST(? AS TEXT), ?)",
+                               arguments: [id, user, a["clientId"]?.string, ItemRecord.fullText(title), now])
                 var members: [String] = []
                 for ref in (a["items"]?.array ?? []).compactMap(\.string) {
                     guard let itemID = try refs[ref] ?? (String.fetchOne(db, sql: "SELECT id FROM media_items WHERE id = ?", arguments: [ref])) else {

@@ -142,3 +142,23 @@ public final class MetadataStore: Sendable {
         return m
     }
 }
+
+extension Row {
+    /// A TEXT column that was selected as `CAST(x AS BLOB)`. GRDB reads TEXT as a C string, which ends at an embedded
+    /// NUL; titles and filenames come from the server and may carry one (docs/SEMANTICS.md, "Names").
+    func text(_ index: Int) -> String {
+        if let data = self[index] as Data? { return String(decoding: data, as: UTF8.self) }
+        return (self[index] as String?) ?? ""
+    }
+}
+
+/// A string bound with its full length, for SQL that stores it with `CAST(? AS TEXT)`. GRDB binds TEXT as a C string,
+/// which ends at an embedded NUL; server titles and filenames may carry one (docs/SEMANTICS.md, "Names").
+struct FullText: DatabaseValueConvertible {
+    let string: String
+    init(_ string: String) { self.string = string }
+    var databaseValue: DatabaseValue { Data(string.utf8).databaseValue }
+    static func fromDatabaseValue(_ dbValue: DatabaseValue) -> FullText? {
+        (Data.fromDatabaseValue(dbValue)).map { FullText(String(decoding: $0, as: UTF8.self)) }
+    }
+}

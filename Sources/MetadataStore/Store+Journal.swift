@@ -225,13 +225,13 @@ extension MetadataStore {
             try db.execute(sql: """
                 INSERT INTO items (googleId, filename, mimeType, isVideo, creationTime, width, height, productUrl, description,
                                    originalSha256, originalSize, seenAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(googleId) DO UPDATE SET filename = excluded.filename, mimeType = excluded.mimeType,
                     isVideo = excluded.isVideo, creationTime = COALESCE(excluded.creationTime, creationTime),
                     width = excluded.width, height = excluded.height, productUrl = excluded.productUrl,
                     originalSha256 = COALESCE(originalSha256, excluded.originalSha256),
                     originalSize = COALESCE(originalSize, excluded.originalSize), seenAt = excluded.seenAt, gone = 0
-                """, arguments: [item.googleId, item.filename, item.mimeType, item.isVideo, item.creationTime, item.width,
+                """, arguments: [item.googleId, FullText(item.filename), item.mimeType, item.isVideo, item.creationTime, item.width,
                                  item.height, item.productUrl, item.description, sha256, size, now])
             guard let itemRow = try Int64.fetchOne(db, sql: "SELECT row FROM items WHERE googleId = ?", arguments: [item.googleId]) else {
                 throw StoreError("item \(item.googleId) vanished during commit")
@@ -257,10 +257,10 @@ extension MetadataStore {
     /// An item's identity and the albums it is in.
     public func itemBrief(_ row: Int64) throws(StoreError) -> ItemBrief? {
         try read { db in
-            guard let r = try Row.fetchOne(db, sql: "SELECT googleId, filename, originalSha256, originalSize FROM items WHERE row = ?",
+            guard let r = try Row.fetchOne(db, sql: "SELECT googleId, CAST(filename AS BLOB) AS filename, originalSha256, originalSize FROM items WHERE row = ?",
                                            arguments: [row]) else { return nil }
             let albums = try Int64.fetchAll(db, sql: "SELECT albumRow FROM albumItems WHERE itemRow = ? ORDER BY albumRow", arguments: [row])
-            return ItemBrief(row: row, googleId: r["googleId"], filename: r["filename"], albumRows: albums,
+            return ItemBrief(row: row, googleId: r["googleId"], filename: r.text(1), albumRows: albums,
                              originalSha256: r["originalSha256"], originalSize: r["originalSize"])
         }
     }
@@ -290,8 +290,8 @@ extension MetadataStore {
     /// Every album.
     public func albumBriefs() throws(StoreError) -> [AlbumBrief] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT row, googleId, title FROM albums ORDER BY title")
-                .map { AlbumBrief(row: $0["row"], googleId: $0["googleId"], title: $0["title"]) }
+            try Row.fetchAll(db, sql: "SELECT row, googleId, CAST(title AS BLOB) AS title FROM albums ORDER BY title")
+                .map { AlbumBrief(row: $0["row"], googleId: $0["googleId"], title: $0.text(2)) }
         }
     }
 
@@ -299,8 +299,8 @@ extension MetadataStore {
     public func albumItemBriefs(albumRow: Int64) throws(StoreError) -> [(row: Int64, filename: String)] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT i.row, i.filename FROM albumItems a JOIN items i ON i.row = a.itemRow WHERE a.albumRow = ? ORDER BY a.position
-                """, arguments: [albumRow]).map { (row: $0["row"], filename: $0["filename"]) }
+                SELECT i.row, CAST(i.filename AS BLOB) AS filename FROM albumItems a JOIN items i ON i.row = a.itemRow WHERE a.albumRow = ? ORDER BY a.position
+                """, arguments: [albumRow]).map { (row: $0["row"], filename: $0.text(1)) }
         }
     }
 
@@ -319,8 +319,8 @@ extension MetadataStore {
     /// An album's identity.
     public func albumBrief(_ row: Int64) throws(StoreError) -> AlbumBrief? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT row, googleId, title FROM albums WHERE row = ?", arguments: [row])
-                .map { AlbumBrief(row: $0["row"], googleId: $0["googleId"], title: $0["title"]) }
+            try Row.fetchOne(db, sql: "SELECT row, googleId, CAST(title AS BLOB) AS title FROM albums WHERE row = ?", arguments: [row])
+                .map { AlbumBrief(row: $0["row"], googleId: $0["googleId"], title: $0.text(2)) }
         }
     }
 

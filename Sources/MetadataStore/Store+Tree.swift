@@ -49,11 +49,11 @@ public struct ItemRecord: Sendable, Equatable {
     /// No longer returned by the API.
     public var gone: Bool
 
-    static let columns = "i.row, i.googleId, i.filename, i.mimeType, i.isVideo, i.creationTime, i.width, i.height, i.productUrl, "
+    static let columns = "i.row, i.googleId, CAST(i.filename AS BLOB), i.mimeType, i.isVideo, i.creationTime, i.width, i.height, i.productUrl, "
         + "i.size, i.baseUrl, i.baseUrlAt, i.originalSha256, i.originalSize, i.gone"
 
     init(_ r: Row) {
-        row = r[0]; googleId = r[1]; filename = r[2]; mimeType = r[3]; isVideo = r[4]; creationTime = r[5]
+        row = r[0]; googleId = r[1]; filename = r.text(2); mimeType = r[3]; isVideo = r[4]; creationTime = r[5]
         width = r[6]; height = r[7]; productUrl = r[8]; size = r[9]; baseUrl = r[10]; baseUrlAt = r[11]
         originalSha256 = r[12]; originalSize = r[13]; gone = r[14]
     }
@@ -153,17 +153,17 @@ extension MetadataStore {
     /// Every album not gone, by row.
     public func albums() throws(StoreError) -> [AlbumRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT row, googleId, title, productUrl, isWriteable FROM albums WHERE gone = 0 ORDER BY row")
-                .map { AlbumRecord(row: $0[0], googleId: $0[1], title: $0[2], productUrl: $0[3], isWriteable: $0[4]) }
+            try Row.fetchAll(db, sql: "SELECT row, googleId, CAST(title AS BLOB), productUrl, isWriteable FROM albums WHERE gone = 0 ORDER BY row")
+                .map { AlbumRecord(row: $0[0], googleId: $0[1], title: $0.text(2), productUrl: $0[3], isWriteable: $0[4]) }
         }
     }
 
     /// One album (gone ones included: check `albumIsGone`).
     public func album(row: Int64) throws(StoreError) -> AlbumRecord? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT row, googleId, title, productUrl, isWriteable FROM albums WHERE row = ? AND gone = 0",
+            try Row.fetchOne(db, sql: "SELECT row, googleId, CAST(title AS BLOB), productUrl, isWriteable FROM albums WHERE row = ? AND gone = 0",
                              arguments: [row])
-                .map { AlbumRecord(row: $0[0], googleId: $0[1], title: $0[2], productUrl: $0[3], isWriteable: $0[4]) }
+                .map { AlbumRecord(row: $0[0], googleId: $0[1], title: $0.text(2), productUrl: $0[3], isWriteable: $0[4]) }
         }
     }
 
@@ -171,12 +171,13 @@ extension MetadataStore {
     public func upsertAlbums(_ albums: [AlbumUpsert], seenAt: Double) throws(StoreError) {
         try write { db in
             let st = try db.cachedStatement(sql: """
-                INSERT INTO albums(googleId, title, productUrl, mediaItemsCount, isWriteable, seenAt, gone) VALUES (?, ?, ?, ?, ?, ?, 0)
+                INSERT INTO albums(googleId, title, productUrl, mediaItemsCount, isWriteable, seenAt, gone)
+                VALUES (?, CAST(? AS TEXT), ?, ?, ?, ?, 0)
                 ON CONFLICT(googleId) DO UPDATE SET title = excluded.title, productUrl = excluded.productUrl,
                     mediaItemsCount = excluded.mediaItemsCount, isWriteable = excluded.isWriteable, seenAt = excluded.seenAt, gone = 0
                 """)
             for a in albums {
-                try st.execute(arguments: [a.googleId, a.title, a.productUrl, a.mediaItemsCount, a.isWriteable, seenAt])
+                try st.execute(arguments: [a.googleId, FullText(a.title), a.productUrl, a.mediaItemsCount, a.isWriteable, seenAt])
             }
         }
     }
@@ -206,7 +207,7 @@ extension MetadataStore {
             let st = try db.cachedStatement(sql: """
                 INSERT INTO items(googleId, filename, mimeType, isVideo, creationTime, width, height, productUrl, description,
                                   baseUrl, baseUrlAt, seenAt, gone)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                VALUES (?, CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
                 ON CONFLICT(googleId) DO UPDATE SET filename = excluded.filename, mimeType = excluded.mimeType,
                     isVideo = excluded.isVideo, creationTime = excluded.creationTime, width = excluded.width,
                     height = excluded.height, productUrl = excluded.productUrl, description = excluded.description,
@@ -223,7 +224,7 @@ extension MetadataStore {
             for (i, it) in items.enumerated() {
                 let url = (it.baseUrl?.isEmpty ?? true) ? nil : it.baseUrl
                 guard let row = try Int64.fetchOne(st, arguments: [
-                    it.googleId, it.filename, it.mimeType, it.isVideo, it.creationTime, it.width, it.height, it.productUrl,
+                    it.googleId, FullText(it.filename), it.mimeType, it.isVideo, it.creationTime, it.width, it.height, it.productUrl,
                     it.description, url, url == nil ? nil : seenAt, seenAt,
                 ]) else { continue }
                 rows.append(row)

@@ -236,7 +236,7 @@ extension PhotosFS {
 
     /// The album title a new directory `name` in `role` stands for.
     func titleFor(_ role: DirectoryRole, name: String, path: String) throws(FSError) -> String {
-        let part = name   // TODO(naming): Naming.decode(name) once Naming.swift lands.
+        let part = Naming.decode(name)   // the shown name back to Google's title (`／` → `/` nests, as in rclone)
         switch role {
         case .albumParent(let prefix): return prefix.isEmpty ? part : prefix + "/" + part
         case .album(_, _, let title): return title + "/" + part

@@ -39,7 +39,10 @@ extension PhotosFS {
                 if let failed, now - failed < refreshRetryDelay { continue }
                 _ = startRefresh(key)
             } else if wait.contains(key) {
-                if let error = await startRefresh(key).value { throw error }
+                guard let error = await startRefresh(key).value else { continue }
+                // Quota or authorization trouble: browse what SQLite has (uploads pause; status says why).
+                guard error.errno == EDQUOT || error.errno == EACCES else { throw error }
+                logger.warning("listing from the local cache only", metadata: ["key": "\(key)", "error": "\(error)"])
             } else {
                 let failed = tree.state.withLock { $0.failedAt[key] }
                 if failed == nil || now - failed! >= refreshRetryDelay { _ = startRefresh(key) }
@@ -130,11 +133,6 @@ extension PhotosFS {
                 s.listings[k] = nil
             }
         }
-    }
-
-    /// Calls the API, mapping its error for `path`.
-    func api<T>(_ path: String, _ body: () async throws(PhotosAPIError) -> T) async throws(FSError) -> T {
-        do { return try await body() } catch { throw FSError(error, path: path) }
     }
 
     /// albums.list: adds, retitles and (softly) removes albums.

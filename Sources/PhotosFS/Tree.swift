@@ -158,7 +158,7 @@ extension PhotosFS {
             if item.size == nil, options.size == .exact, let n = await learnSize(item) { item.size = n }
             return itemAttributes(item)
         case .pending(let id):
-            return try pendingAttributes(id)
+            return try await pendingAttributes(id)
         case .album(let row):
             guard try db(pathOf(node), { () throws(StoreError) in try store.album(row: row) }) != nil else {
                 throw FSError.noEntry(pathOf(node))

@@ -114,7 +114,7 @@ extension PhotosFS {
 
     /// The file name sent to Google for a row.
     func uploadName(_ r: JournalRow) -> String {
-        r.name   // TODO(naming): Naming.decode(r.name) once Naming.swift lands (／ → /, rclone's encoding undone).
+        Naming.decode(r.name)   // rclone's encoding undone: `a／b.jpg` uploads as "a/b.jpg"
     }
 
     // MARK: uploading bytes

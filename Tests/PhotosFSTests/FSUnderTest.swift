@@ -1,6 +1,7 @@
 // The file system under test, driven by path: the core called directly (CoreFS) or a real FUSE mount (MountedFS).
 // Test bodies take `any FSUnderTest`, so the same body runs against both.
 import Foundation
+import Testing
 
 /// A failed file operation as a user sees it: the errno.
 struct FSOpError: Error, CustomStringConvertible, Equatable {
@@ -50,4 +51,16 @@ protocol FSUnderTest: Sendable {
     func chmod(_ path: String, _ mode: UInt32) async throws
     /// Waits until every pending upload is committed or failed (bounded by `timeout`).
     func waitForUploads(timeout: Double) async throws
+}
+
+/// Expects `body` to fail with `errno`.
+func expectErrno(_ code: Int32, _ what: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async {
+    do {
+        try await body()
+        Issue.record("\(what): expected errno \(code), got success", sourceLocation: sourceLocation)
+    } catch let e as FSOpError {
+        #expect(e.errno == code, "\(what): \(e)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("\(what): \(error)", sourceLocation: sourceLocation)
+    }
 }

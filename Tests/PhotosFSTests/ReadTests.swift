@@ -26,17 +26,6 @@ func seed(_ emu: EmulatorProcess, items: [(String, String)], albums: [(String, [
     return (ids, albumIds)
 }
 
-/// Expects `body` to fail with `errno`.
-func expectErrno(_ code: Int32, _ what: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> Void) async {
-    do {
-        try await body()
-        Issue.record("\(what): expected errno \(code), got success", sourceLocation: sourceLocation)
-    } catch let e as FSOpError {
-        #expect(e.errno == code, "\(what): \(e)", sourceLocation: sourceLocation)
-    } catch {
-        Issue.record("\(what): \(error)", sourceLocation: sourceLocation)
-    }
-}
 
 /// Polls `condition` every 50 ms for at most `seconds`.
 func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) async throws -> Bool {
@@ -61,10 +50,10 @@ struct ReadTests {
                 ("Slash/", [0]),
             ])
             #expect(try await fs.list("") == ["album", "media", "upload"])
-            #expect(try await fs.list("album") == ["Dup {\(s.albums[3])}", "Dup {\(s.albums[4])}", "Slash", "Solo", "Trips"])
+            #expect(try await fs.list("album") == ["Dup {\(s.albums[3])}", "Dup {\(s.albums[4])}", "Slash", "Solo", "Trips"].sorted())
             #expect(try await fs.list("album/Trips") == ["2024"])
             #expect(try await fs.list("album/Trips/2024") == ["Paris", "Rome"])
-            #expect(try await fs.list("album/Trips/2024/Rome") == ["a {\(s.items[0])}.jpg", "a {\(s.items[1])}.jpg"])
+            #expect(try await fs.list("album/Trips/2024/Rome") == ["a {\(s.items[0])}.jpg", "a {\(s.items[1])}.jpg"].sorted())
             #expect(try await fs.list("album/Solo") == ["c.jpg"])
             #expect(try await fs.list("media") == ["all", "by-day", "by-month", "by-year"])
             #expect(try await fs.list("media/all").count == 4)

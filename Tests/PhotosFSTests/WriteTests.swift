@@ -10,18 +10,6 @@ import Testing
 /// Modes the write tests run in (the mount joins when the FUSE driver lands: GPHOTOSFS_TEST_MOUNT=1).
 let writeTestModes: [FSMode] = ProcessInfo.processInfo.environment["GPHOTOSFS_TEST_MOUNT"] == "1" ? FSMode.allCases : [.core]
 
-/// Expects `body` to fail with `errno`.
-func expectErrno(_ errno: Int32, _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
-                 _ body: () async throws -> Void) async {
-    do {
-        try await body()
-        Issue.record("\(what): succeeded, expected errno \(errno)", sourceLocation: sourceLocation)
-    } catch let e as FSOpError {
-        #expect(e.errno == errno, "\(what): \(e)", sourceLocation: sourceLocation)
-    } catch {
-        Issue.record("\(what): \(error)", sourceLocation: sourceLocation)
-    }
-}
 
 /// What the emulator holds for the test account (a second token of the same OAuth client sees the same items).
 struct EmulatorView {
