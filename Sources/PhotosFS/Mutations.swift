@@ -225,7 +225,7 @@ extension PhotosFS {
                 invalidateListing(dir)
                 return try await pendingAttributes(row.rowID)
             }
-            return try await treeAttributes(node)   // chmod/chown/utimens: accepted, ignored (docs/SEMANTICS-write.md)
+            return try await treeAttributes(node)   // chmod/chown/utimens: accepted, ignored (docs/SEMANTICS.md)
         default:
             if changes.size != nil { throw FSError(EISDIR, "\(path): is a directory") }
             return try await treeAttributes(node)
