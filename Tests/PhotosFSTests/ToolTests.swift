@@ -67,6 +67,23 @@ struct ToolTests {
         }
     }
 
+    @Test("cp -a (modes, times, a sub-folder) finishes without errors; chmod/utime on committed items are ignored")
+    func cpArchive() async throws {
+        try await withFS(.mount) { fs, _ in
+            let (src, _) = jpegTree()
+            let m = (fs as! MountedFS).root
+            _ = tool("chmod 600 \"$SRC/a.jpg\" && touch -d 2001-02-03 \"$SRC/b.jpg\" && cp -a \"$SRC\" \"$MNT/album/Archive\"", mnt: m, src: src.path)
+            try await fs.waitForUploads(timeout: 60)
+            #expect(try await fs.list("album/Archive") == ["a.jpg", "b.jpg", "sub"])
+            #expect(try await fs.list("album/Archive/sub") == ["c.jpg"])
+            // Once committed, the item shows Google's facts (mode from the mount options), and a second cp -a over it
+            // still exits 0 (utimens/chmod accepted and ignored, docs/SEMANTICS.md).
+            #expect(try await fs.stat("album/Archive/a.jpg").permissions == 0o644)
+            _ = tool("touch -d 2001-02-03 \"$MNT/album/Archive/a.jpg\" && chmod 600 \"$MNT/album/Archive/a.jpg\"", mnt: m)
+            _ = tool("cmp \"$SRC/sub/c.jpg\" \"$MNT/album/Archive/sub/c.jpg\"", mnt: m, src: src.path)
+        }
+    }
+
     @Test("mv of a committed file between albums")
     func mvBetweenAlbums() async throws {
         try await withFS(.mount) { fs, _ in
