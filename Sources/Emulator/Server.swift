@@ -9,7 +9,8 @@ import NIOHTTPTypes
 /// Binds and serves an `Emulator`.
 public enum EmulatorServer {
     /// Serves `emulator` on host:port (0 = any free port); calls `onListening` with "http://host:port" once bound.
-    public static func run(_ emulator: Emulator, host: String, port: Int,
+    /// `handleSignals: false` leaves SIGINT/SIGTERM to the embedding process (the mount); cancel the task to stop.
+    public static func run(_ emulator: Emulator, host: String, port: Int, handleSignals: Bool = true,
                            onListening: @escaping @Sendable (String) -> Void) async throws {
         var logger = Logger(label: "gphotos-emulator.http")
         logger.logLevel = .warning
@@ -25,7 +26,7 @@ public enum EmulatorServer {
                 onListening(base)
             },
             logger: logger)
-        try await app.runService()
+        try await app.runService(gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [])
     }
 }
 

@@ -2,7 +2,7 @@
 import Foundation
 import GRDB
 
-/// A journal row's state (docs/SEMANTICS-write.md "States").
+/// A journal row's state (docs/SEMANTICS.md "States").
 public enum JournalState: String, Sendable, Codable, CaseIterable {
     /// Open for writing; the spool may be incomplete. Never uploaded in this state.
     case writing

@@ -225,7 +225,7 @@ extension PhotosFS {
                 invalidateListing(dir)
                 return try await pendingAttributes(row.rowID)
             }
-            return try await treeAttributes(node)   // chmod/chown/utimens: accepted, ignored (docs/SEMANTICS-write.md)
+            return try await treeAttributes(node)   // chmod/chown/utimens: accepted, ignored (docs/SEMANTICS.md)
         default:
             if changes.size != nil { throw FSError(EISDIR, "\(path): is a directory") }
             return try await treeAttributes(node)
@@ -258,6 +258,7 @@ extension PhotosFS {
                                   now: nowSeconds)
         }
         invalidateListing(parent)
+        invalidateListing(.albumRoot)   // the album-title tree (nested titles show in their parent album)
         logger.info("created album", metadata: ["path": "\(path)", "title": "\(title)"])
         let attrs = (try? await treeAttributes(.album(row)))
             ?? FileAttributes(ino: NodeID.album(row).ino, kind: .directory, permissions: 0o777 & ~options.umask, size: 0, nlink: 2,
@@ -364,6 +365,7 @@ extension PhotosFS {
             try stored(path) { () throws(StoreError) in try store.setAlbumTitle(row, title: title) }
             invalidateListing(parent)
             invalidateListing(newParent)
+            invalidateListing(.albumRoot)   // the album-title tree
         case .titlePrefix:
             throw FSError.notPermitted(path, "this directory only groups nested album titles; rename each album instead")
         case .pending(let id):

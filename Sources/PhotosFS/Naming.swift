@@ -15,7 +15,7 @@ struct NameRequest: Sendable, Equatable {
 /// rclone-compatible, kernel-safe names.
 ///
 /// Encoding is rclone's default for the googlephotos backend, `Slash,CrLf,InvalidUtf8,Dot` (= `encoder.Base |
-/// EncodeCrLf | EncodeInvalidUtf8`; Base also always encodes NUL). See docs/SEMANTICS-naming.md for the table.
+/// EncodeCrLf | EncodeInvalidUtf8`; Base also always encodes NUL). See docs/NAMING.md for the table.
 enum Naming {
     /// Longest name the kernel takes (bytes of UTF-8, NAME_MAX).
     static let maxNameBytes = 255

@@ -7,9 +7,13 @@ import PhotosAPI
 public struct MountStatus: Codable, Sendable, Equatable {
     /// One file still on its way.
     public struct Pending: Codable, Sendable, Equatable {
+        /// The file under the mount.
         public var path: String
+        /// Its journal state.
         public var state: String
+        /// Bytes written.
         public var size: Int64
+        /// Upload attempts so far.
         public var attempts: Int64
         /// When the next attempt may run (ISO 8601), if delayed.
         public var nextTry: String?
@@ -18,23 +22,35 @@ public struct MountStatus: Codable, Sendable, Equatable {
     }
     /// One failed upload.
     public struct Failure: Codable, Sendable, Equatable {
+        /// The file under the mount.
         public var path: String
+        /// Why it failed.
         public var error: String
+        /// Attempts made.
         public var attempts: Int64
     }
     /// Journal rows per state.
     public var counts: [String: Int]
+    /// Files waiting to be uploaded or committed (spooled, uploading, uploaded, creating); placeholders and files
+    /// still open for writing are not counted.
+    public var queued: Int
+    /// Files on their way (not committed, not failed), placeholders and open files included.
     public var pending: [Pending]
+    /// Failed uploads.
     public var failures: [Failure]
     /// Uploads are paused until then (daily quota), ISO 8601.
     public var quotaPausedUntil: String?
     /// Why uploads stopped (re-authorize: gphotosfs auth login).
     public var authFailure: String?
+    /// Bytes in the content cache.
     public var contentCacheBytes: Int64
+    /// Bytes in the spool (written, not yet committed).
     public var spoolBytes: Int64
     /// The quota day (Pacific time) and its API requests and media downloads so far.
     public var quotaDay: String
+    /// API requests this quota day (of 10,000).
     public var apiRequestsToday: Int
+    /// Media downloads this quota day (of 75,000).
     public var downloadsToday: Int
 }
 
@@ -85,7 +101,8 @@ extension PhotosFS {
         let (quota, auth) = writes.s.withLock { ($0.quotaUntil, $0.authFailure) }
         let day = Self.pacificDay(clock.now())
         let usage = (try? store.apiUsage(day: day)) ?? (requests: 0, downloads: 0)
-        let status = MountStatus(counts: counts, pending: pending, failures: failures,
+        let queued = activeStates.map { counts[$0.rawValue] ?? 0 }.reduce(0, +)
+        let status = MountStatus(counts: counts, queued: queued, pending: pending, failures: failures,
                                  quotaPausedUntil: quota.map { iso.string(from: $0) }, authFailure: auth,
                                  contentCacheBytes: (try? store.contentCacheBytes()) ?? 0, spoolBytes: spoolBytes,
                                  quotaDay: day, apiRequestsToday: usage.requests, downloadsToday: usage.downloads)

@@ -1,4 +1,4 @@
-// The read side: its state, lookups, attributes, opendir, directory roles and statfs (docs/SEMANTICS-tree.md).
+// The read side: its state, lookups, attributes, opendir, directory roles and statfs (docs/ARCHITECTURE.md "The mount, as built").
 import Foundation
 import MetadataStore
 import PhotosAPI

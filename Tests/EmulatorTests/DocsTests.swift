@@ -94,4 +94,57 @@ struct GPhotosFSDocsTests {
             for f in flags { #expect(man.contains(f), "man page lacks \(f) of auth \(sub)") }
         }
     }
+
+    /// `gphotosfs ARGS --help` output.
+    func help(_ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = EmulatorProcess.executable("gphotosfs")
+        p.arguments = args + ["--help"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = Pipe()
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return text
+    }
+
+    @Test("man/gphotosfs.1 documents mount, status and refresh with every flag")
+    func everyMountFlag() throws {
+        let man = try String(contentsOf: DocsTests.root.appendingPathComponent("man/gphotosfs.1"), encoding: .utf8)
+            .replacingOccurrences(of: "\\-", with: "-")
+        for sub in ["mount", "status", "refresh"] {
+            #expect(man.contains(".B \(sub)\n") || man.contains(".B gphotosfs \(sub)"), "man page lacks \(sub)")
+            let text = try help([sub])
+            let flags = Set(text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "/" || $0 == "[" || $0 == "]" })
+                .filter { $0.hasPrefix("--") }
+                .map { String($0.prefix { $0.isLetter || $0.isNumber || $0 == "-" }) }
+                .filter { $0 != "--help" && $0 != "--version" && $0.count > 2 })
+            #expect(sub != "mount" || flags.contains("--emulator"))
+            for f in flags { #expect(man.contains(f), "man page lacks \(f) of \(sub)") }
+        }
+        for short in [".B \\-f", ".BI \\-o"] {
+            #expect(try String(contentsOf: DocsTests.root.appendingPathComponent("man/gphotosfs.1"), encoding: .utf8).contains(short))
+        }
+    }
+
+    @Test("man/gphotosfs.1 and mount --help document every -o option")
+    func everyMountOption() throws {
+        let man = try String(contentsOf: DocsTests.root.appendingPathComponent("man/gphotosfs.1"), encoding: .utf8)
+            .replacingOccurrences(of: "\\-", with: "-")
+        let source = try String(contentsOf: DocsTests.root.appendingPathComponent("Sources/PhotosFS/MountOptions.swift"), encoding: .utf8)
+        guard let start = source.range(of: "acceptedNames = ["), let end = source[start.upperBound...].firstIndex(of: "]") else {
+            Issue.record("MountOptions.acceptedNames not found"); return
+        }
+        let names = source[start.upperBound..<end].split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            .filter { !$0.isEmpty }
+        #expect(names.count >= 15)
+        let mountHelp = try help(["mount"])
+        for n in names {
+            #expect(man.contains(".B \(n)") || man.contains(".BI \(n)=") || man.contains(".BR \(n)=") || man.contains(".BI uid= N") && ["uid", "gid", "umask"].contains(n),
+                    "man page lacks -o \(n)")
+            #expect(mountHelp.contains(n), "mount --help lacks -o \(n)")
+        }
+    }
 }

@@ -91,7 +91,7 @@ import Testing
             let hostile = try await fs.list("album/Hostile")
             #expect(hostile.count == Self.hostileFiles().count, "\(hostile)")
             #expect(Set(all).isSuperset(of: contents))
-            // Specific names the rules promise (docs/SEMANTICS-naming.md).
+            // Specific names the rules promise (docs/NAMING.md).
             #expect(hostile.contains("a\u{FF0F}b.jpg"))
             #expect(hostile.contains("\u{FF0E}") && hostile.contains("\u{FF0E}\u{FF0E}"))
             #expect(hostile.contains("{\(fakeID(3))}"))

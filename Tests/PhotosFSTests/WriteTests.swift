@@ -8,8 +8,7 @@ import Testing
 @testable import PhotosFS
 
 /// Modes the write tests run in (the mount joins when the FUSE driver lands: GPHOTOSFS_TEST_MOUNT=1).
-let writeTestModes: [FSMode] = ProcessInfo.processInfo.environment["GPHOTOSFS_TEST_MOUNT"] == "1" ? FSMode.allCases : [.core]
-
+let writeTestModes: [FSMode] = FSMode.allCases
 
 /// What the emulator holds for the test account (a second token of the same OAuth client sees the same items).
 struct EmulatorView {

@@ -1,4 +1,23 @@
 # Sourced by scripts/quickstart: one real client session against the emulator at $1 (binaries in $2, scratch in $3).
+# Writes a small JPEG with a GPS position in its EXIF to $1.
+make_demo_jpeg() {
+  python3 - "$1" <<'PY'
+import struct, sys
+def ifd(entries, next_off=0):
+    out = struct.pack('>H', len(entries))
+    for tag, typ, count, value in entries: out += struct.pack('>HHI', tag, typ, count) + value
+    return out + struct.pack('>I', next_off)
+# TIFF header, IFD0 with a GPSInfo pointer, GPS IFD with a latitude reference.
+gps_off = 8 + 2 + 12 + 4
+tiff = b'MM\x00\x2a' + struct.pack('>I', 8) + ifd([(0x8825, 4, 1, struct.pack('>I', gps_off))])
+tiff += ifd([(0x0001, 2, 2, b'N\x00\x00\x00')])
+app1 = b'Exif\x00\x00' + tiff
+sof = b'\xff\xc0\x00\x11\x08' + struct.pack('>HH', 480, 640) + b'\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01'
+data = b'\xff\xd8' + b'\xff\xe1' + struct.pack('>H', len(app1) + 2) + app1 + sof + b'\xff\xd9'
+open(sys.argv[1], 'wb').write(data)
+PY
+}
+
 run_session() {
   local base=$1 bin=$2 work=$3 json token album upload item size
   json() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {"d": d}))' "$1"; }
@@ -20,21 +39,7 @@ run_session() {
   echo "    album id ${album:0:24}…"
 
   echo "==> uploading demo.jpg (a JPEG with a GPS position in its EXIF)"
-  python3 - "$work/demo.jpg" <<'PY'
-import struct, sys
-def ifd(entries, next_off=0):
-    out = struct.pack('>H', len(entries))
-    for tag, typ, count, value in entries: out += struct.pack('>HHI', tag, typ, count) + value
-    return out + struct.pack('>I', next_off)
-# TIFF header, IFD0 with a GPSInfo pointer, GPS IFD with a latitude reference.
-gps_off = 8 + 2 + 12 + 4
-tiff = b'MM\x00\x2a' + struct.pack('>I', 8) + ifd([(0x8825, 4, 1, struct.pack('>I', gps_off))])
-tiff += ifd([(0x0001, 2, 2, b'N\x00\x00\x00')])
-app1 = b'Exif\x00\x00' + tiff
-sof = b'\xff\xc0\x00\x11\x08' + struct.pack('>HH', 480, 640) + b'\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01'
-data = b'\xff\xd8' + b'\xff\xe1' + struct.pack('>H', len(app1) + 2) + app1 + sof + b'\xff\xd9'
-open(sys.argv[1], 'wb').write(data)
-PY
+  make_demo_jpeg "$work/demo.jpg"
   upload=$(curl -sf -X POST "$base/v1/uploads" -H @"$work/auth-header" -H 'Content-Type: application/octet-stream' \
       -H 'X-Goog-Upload-Protocol: raw' -H 'X-Goog-Upload-File-Name: demo.jpg' --data-binary @"$work/demo.jpg")
   echo "    upload token ${upload:0:16}…"
