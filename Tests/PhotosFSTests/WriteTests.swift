@@ -282,6 +282,17 @@ struct WriteCoreTests {
         return (fs, CoreFS(fs: fs))
     }
 
+    @Test("shutting down an idle core returns at once (stopping the uploader wakes its wait)")
+    func idleShutdownIsImmediate() async throws {
+        try await withEmulator { emu in
+            let (fs, _) = try await core(try await TestAccount(emu), TempDir())
+            try await Task.sleep(nanoseconds: 200_000_000)   // the scheduler is asleep in its 1 s wait
+            let t0 = Date()
+            #expect(await fs.shutdown(grace: 5) == 0)
+            #expect(Date().timeIntervalSince(t0) < 0.5)
+        }
+    }
+
     @Test func dailyQuotaPausesUntilPacificMidnight() async throws {
         try await withEmulator { emu in
             let account = try await TestAccount(emu)
