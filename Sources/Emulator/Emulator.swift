@@ -117,10 +117,13 @@ public final class Emulator: Sendable {
     private func serve(route: Route, params: [String: String], request: Request, query: Query,
                        caller: inout Caller?) async throws(APIError) -> Response {
         var fault: FaultRule?
+        var lateMs: Int?
         if route.kind != .control, let f = faults.decide(endpoint: route.endpoint) {
             switch f.kind {
             case "slow":
                 try? await Task.sleep(nanoseconds: UInt64(f.delayMs ?? 0) * 1_000_000)
+            case "late":
+                lateMs = f.delayMs   // the answer reflects the state now but reaches the client later (a slow network)
             case "reset":
                 // Streaming routes (uploads) cut the request body themselves; the others send part of their real answer.
                 fault = f
@@ -161,6 +164,7 @@ public final class Emulator: Sendable {
         let call = Call(emulator: self, request: request, params: params, query: query, caller: caller, body: body, fault: fault)
         do {
             let response = try await route.handler(call)
+            if let lateMs { try? await Task.sleep(nanoseconds: UInt64(lateMs) * 1_000_000) }
             if let f = fault, !route.streamsBody { return Emulator.cutMidBody(response, after: f.afterBytes) }
             return response
         } catch let e as APIError {

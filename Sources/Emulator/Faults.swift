@@ -6,7 +6,7 @@ import Synchronization
 public struct FaultRule: Codable, Sendable, Equatable {
     /// Endpoint name (`albums.list`), a prefix with `*` (`albums.*`), or `*` for all.
     public var endpoint: String
-    /// "500", "501", "503", "504", "429", "reset" or "slow".
+    /// "500", "501", "503", "504", "429", "reset", "slow" (wait, then answer) or "late" (answer now, send it later).
     public var kind: String
     /// Chance (0...1) that a matching request is hit; nil = every matching request.
     public var probability: Double?
@@ -14,12 +14,12 @@ public struct FaultRule: Codable, Sendable, Equatable {
     public var count: Int?
     /// Retry-After seconds to send with 429 and 503.
     public var retryAfter: Int?
-    /// Added latency in milliseconds for "slow".
+    /// Added latency in milliseconds for "slow" and "late".
     public var delayMs: Int?
     /// For "reset" on uploads: bytes of the request body to accept before the connection drops.
     public var afterBytes: Int?
 
-    static let kinds: Set<String> = ["500", "501", "503", "504", "429", "reset", "slow"]
+    static let kinds: Set<String> = ["500", "501", "503", "504", "429", "reset", "slow", "late"]
 
     /// Checks the rule; the message names the bad field.
     func validate() throws(ConfigError) {
@@ -31,7 +31,7 @@ public struct FaultRule: Codable, Sendable, Equatable {
         if let c = count, c < 1 { throw ConfigError(message: "fault: count must be 1 or more") }
         if let d = delayMs, d < 0 || d > 600_000 { throw ConfigError(message: "fault: delay must be 0..600000 ms") }
         if let r = retryAfter, r < 0 { throw ConfigError(message: "fault: retry-after must be 0 or more") }
-        if kind == "slow", delayMs == nil { throw ConfigError(message: "fault: slow needs delay=MS") }
+        if kind == "slow" || kind == "late", delayMs == nil { throw ConfigError(message: "fault: \(kind) needs delay=MS") }
     }
 
     /// Parses the flag form `ENDPOINT:KIND[:p=0.5][:count=3][:retry-after=2][:delay=500][:after=1024]`.

@@ -217,10 +217,11 @@ extension MetadataStore {
         }
     }
 
-    /// Records a commit: upserts the item (with the original's hash and size), adds it to the album, marks the row.
+    /// Records a commit in one transaction: upserts the item (with the original's hash and size), adds it to the album
+    /// (unless `member` is false), drops the memberships `dropMembers` of the album (items it replaced), marks the row.
     /// Returns the item's row.
-    public func journalCommit(_ id: Int64, item: CommittedItem, albumRow: Int64?, sha256: String?, size: Int64,
-                              now: Double) throws(StoreError) -> Int64 {
+    public func journalCommit(_ id: Int64, item: CommittedItem, albumRow: Int64?, member: Bool = true, dropMembers: [Int64] = [],
+                              sha256: String?, size: Int64, now: Double) throws(StoreError) -> Int64 {
         try write { db in
             try db.execute(sql: """
                 INSERT INTO items (googleId, filename, mimeType, isVideo, creationTime, width, height, productUrl, description,
@@ -236,7 +237,12 @@ extension MetadataStore {
             guard let itemRow = try Int64.fetchOne(db, sql: "SELECT row FROM items WHERE googleId = ?", arguments: [item.googleId]) else {
                 throw StoreError("item \(item.googleId) vanished during commit")
             }
-            if let albumRow { try Self.addAlbumItem(db, albumRow: albumRow, itemRow: itemRow) }
+            if let albumRow {
+                for r in dropMembers where r != itemRow {
+                    try db.execute(sql: "DELETE FROM albumItems WHERE albumRow = ? AND itemRow = ?", arguments: [albumRow, r])
+                }
+                if member { try Self.addAlbumItem(db, albumRow: albumRow, itemRow: itemRow) }
+            }
             try db.execute(sql: """
                 UPDATE uploads SET state = 'committed', itemRow = ?, error = NULL, uploadToken = NULL, resumable = NULL,
                     notBefore = NULL, updatedAt = ? WHERE id = ?

@@ -4,17 +4,30 @@ import Logging
 import MetadataStore
 import PhotosAPI
 
+/// A directory's pending files and the committed items they replace.
+struct PendingEntries {
+    var files: [(name: String, attributes: FileAttributes)] = []
+    /// Item rows hidden from the directory: overwritten, waiting for their replacement to commit.
+    var replaced: Set<Int64> = []
+    /// Whether a committed node of the directory is hidden (replaced by a pending file).
+    func hides(_ node: NodeID) -> Bool {
+        if case .item(let row) = node { return replaced.contains(row) }
+        return false
+    }
+}
+
 extension PhotosFS {
-    /// Pending (not yet committed) entries of a directory, merged into its listing by the read side. A pending entry
-    /// shadows a committed item of the same name (it is that name's new content).
-    func pendingEntries(in role: DirectoryRole) -> [(name: String, attributes: FileAttributes)] {
+    /// Pending (not yet committed) entries of a directory, merged into its listing by the read side, and the committed
+    /// items they replace. A pending entry shadows a committed item of the same name (it is that name's new content),
+    /// and the item it replaces is hidden whatever its name (the replacement may have been renamed since).
+    func pendingEntries(in role: DirectoryRole) -> PendingEntries {
         let rows: [JournalRow]
         switch role {
         case .album(let row, _, _): rows = (try? store.journalRows(inAlbum: row)) ?? []
         case .upload: rows = (try? store.journalRows(inAlbum: nil)) ?? []
-        default: return []
+        default: return PendingEntries()
         }
-        return rows.map { ($0.name, rowAttributes($0)) }
+        return PendingEntries(files: rows.map { ($0.name, rowAttributes($0)) }, replaced: Set(rows.compactMap(\.replacesItemRow)))
     }
 
     /// stat() of a pending file; once committed, the item's attributes under the pending inode.

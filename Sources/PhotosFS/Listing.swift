@@ -85,6 +85,7 @@ extension PhotosFS {
             s.listings[node] = l
             return l
         }) { return l }
+        let epoch = tree.state.withLock { $0.invalidations }
         let built = try buildListing(node)
         let deps = listingDeps(node)
         var listing = TreeState.Listing(entries: built.map(\.entry), nodes: built.map(\.node), index: [:], deps: deps, tick: 0)
@@ -92,6 +93,7 @@ extension PhotosFS {
         for (i, e) in built.enumerated() where listing.index[e.entry.name] == nil { listing.index[e.entry.name] = i }
         let stored = listing
         tree.state.withLock { s in
+            guard s.invalidations == epoch, s.changing == 0 else { return }   // changed while built: serve it, don't keep it
             s.tick += 1
             var l = stored
             l.tick = s.tick
@@ -110,9 +112,10 @@ extension PhotosFS {
 
     /// The album-title tree (rebuilt after an album-list change).
     func albumTree() throws(FSError) -> AlbumTree {
-        if let t = tree.state.withLock({ $0.albumTree }) { return t }
+        let (cached, epoch) = tree.state.withLock { ($0.albumTree, $0.invalidations) }
+        if let cached { return cached }
         let t = AlbumTree(try db("album", { () throws(StoreError) in try store.albums() }))
-        tree.state.withLock { $0.albumTree = t }
+        tree.state.withLock { s in if s.invalidations == epoch, s.changing == 0 { s.albumTree = t } }
         return t
     }
 

@@ -253,7 +253,7 @@ extension PhotosFS {
         if try await resolve(parent: parent, name: name) != nil { throw FSError(EEXIST, "\(path): exists") }
         guard title.count <= 500 else { throw FSError(ENAMETOOLONG, "\(path): album titles are at most 500 characters") }
         let album = try await api(path) { () async throws(PhotosAPIError) in try await client.createAlbum(title: title) }
-        let row = try stored(path) { () throws(StoreError) in
+        let row = try localChange(["albums"], dirs: [parent], path: path) { () throws(StoreError) in
             try store.insertAlbum(googleId: album.id, title: album.title.isEmpty ? title : album.title, productUrl: album.productUrl,
                                   now: nowSeconds)
         }
@@ -290,7 +290,7 @@ extension PhotosFS {
         guard let node = try await resolve(parent: parent, name: name) else { throw FSError.noEntry(path) }
         switch node {
         case .pending(let id):
-            try dropPending(id, path: path)
+            try await dropPending(id, path: path, removeReplaced: true)
             invalidateListing(parent)
         case .item(let r):
             try checkMutable(path)
@@ -301,7 +301,9 @@ extension PhotosFS {
             try await api(path) { () async throws(PhotosAPIError) in
                 try await client.batchRemoveMediaItems(albumId: albumId, mediaItemIds: [brief.googleId])
             }
-            try stored(path) { () throws(StoreError) in try store.removeAlbumItem(albumRow: albumRow, itemRow: r) }
+            try localChange([Self.albumKey(albumId)], dirs: [parent], path: path) { () throws(StoreError) in
+                try store.removeAlbumItem(albumRow: albumRow, itemRow: r)
+            }
             invalidateListing(parent)
             logger.info("removed from the album (the item stays in the library)", metadata: ["path": "\(path)"])
         default:
@@ -310,19 +312,56 @@ extension PhotosFS {
     }
 
     /// Removes a pending file: row and spool deleted (an upload in progress is cancelled); a row whose batchCreate is
-    /// in flight is hidden and its item removed from the album once committed.
-    func dropPending(_ id: Int64, path: String) throws(FSError) {
-        let spoolPath: String? = try stored(path) { () throws(StoreError) in
-            try store.journalModify(id) { r -> String? in
-                guard let x = r else { return nil }
-                if x.journalState == .creating { r?.unlinked = true; return nil }
+    /// in flight is hidden and its item removed from the album once committed. The committed item the file replaced
+    /// (it was written over it) leaves its directory too with `removeReplaced` (unlink: the name is gone); without
+    /// it, the replaced item's row is returned and the caller takes it over (rename onto the name).
+    @discardableResult
+    func dropPending(_ id: Int64, path: String, removeReplaced: Bool) async throws(FSError) -> Int64? {
+        var removed: Int64?
+        if removeReplaced, let row = try stored(path, { () throws(StoreError) in try store.journalRow(id) }),
+           row.journalState != .creating, let old = row.replacesItemRow {
+            try await removeReplacedItem(old, albumRow: row.albumRow, path: path)
+            removed = old
+        }
+        let (spoolPath, replaced) = try stored(path) { () throws(StoreError) in
+            try store.journalModify(id) { r -> (String?, Int64?) in
+                guard var x = r else { return (nil, nil) }
+                let replaced = x.replacesItemRow
+                if x.journalState == .creating {
+                    // Committed any moment: commitRow removes the new item (unlinked) and what it still replaces.
+                    x.unlinked = true
+                    if !removeReplaced || replaced == removed { x.replacesItemRow = nil }
+                    r = x
+                    return (nil, removeReplaced ? nil : replaced)
+                }
                 r = nil
-                return x.spoolPath
+                return (x.spoolPath, removeReplaced ? nil : replaced)
             }
         }
         cancelUpload(id)
         if let spoolPath { try? FileManager.default.removeItem(atPath: spoolPath) }
         writes.changed.signal()
+        return replaced
+    }
+
+    /// Takes a committed item out of its directory now because the pending file written over it lost its name
+    /// (unlinked, or moved elsewhere): batchRemoveMediaItems for an album (the item stays in the library), hidden
+    /// from upload/.
+    func removeReplacedItem(_ old: Int64, albumRow: Int64?, path: String) async throws(FSError) {
+        guard let albumRow else {
+            try stored(path) { () throws(StoreError) in try store.hideUploadDirItem(old) }
+            return
+        }
+        guard let album = try stored(path, { () throws(StoreError) in try store.albumBrief(albumRow) }),
+              let brief = try stored(path, { () throws(StoreError) in try store.itemBrief(old) }),
+              brief.albumRows.contains(albumRow) else { return }
+        try await api(path) { () async throws(PhotosAPIError) in
+            try await client.batchRemoveMediaItems(albumId: album.googleId, mediaItemIds: [brief.googleId])
+        }
+        try localChange([Self.albumKey(album.googleId)], dirs: [.album(albumRow)], path: path) { () throws(StoreError) in
+            try store.removeAlbumItem(albumRow: albumRow, itemRow: old)
+        }
+        logger.info("the item overwritten under this name left the album (it stays in the library)", metadata: ["path": "\(path)"])
     }
 
     // MARK: rename
@@ -362,7 +401,9 @@ extension PhotosFS {
             guard let album = try stored(path, { () throws(StoreError) in try store.albumBrief(row) }) else { throw FSError.stale(path) }
             if title.hasPrefix(album.title + "/") { throw FSError(EINVAL, "\(target): an album can't move inside itself") }
             _ = try await api(path) { () async throws(PhotosAPIError) in try await client.patchAlbum(album.googleId, title: title) }
-            try stored(path) { () throws(StoreError) in try store.setAlbumTitle(row, title: title) }
+            try localChange(["albums"], dirs: [parent, newParent], path: path) { () throws(StoreError) in
+                try store.setAlbumTitle(row, title: title)
+            }
             invalidateListing(parent)
             invalidateListing(newParent)
             invalidateListing(.albumRoot)   // the album-title tree
@@ -370,21 +411,31 @@ extension PhotosFS {
             throw FSError.notPermitted(path, "this directory only groups nested album titles; rename each album instead")
         case .pending(let id):
             let albumRow = try uploadTarget(dstRole, path: target)
+            guard let row = try stored(path, { () throws(StoreError) in try store.journalRow(id) }) else { throw FSError.stale(path) }
+            if row.journalState == .creating || row.journalState == .committed {
+                throw FSError(EBUSY, "\(path): being committed to Google Photos right now; try again in a moment")
+            }
+            // What the file replaces afterwards: what the target name stood for, else (a rename within the directory)
+            // what it replaced before. An item it no longer replaces leaves its directory now: its name was
+            // overwritten (O_TRUNC), so it must not come back.
             var replaces: Int64?
             switch existing {
-            case .pending(let other)?: try dropPending(other, path: target)
+            case .pending(let other)?: replaces = try await dropPending(other, path: target, removeReplaced: false)
             case .item(let r)?: replaces = r
             case nil: break
             default: throw FSError(EISDIR, "\(target): is a directory")
+            }
+            if existing == nil, row.albumRow == albumRow { replaces = row.replacesItemRow }
+            if let mine = row.replacesItemRow, mine != replaces {
+                try await removeReplacedItem(mine, albumRow: row.albumRow, path: path)
             }
             let now = nowSeconds, delay = max(0, options.writeback)
             let ok = try stored(path) { () throws(StoreError) in
                 try store.journalModify(id) { r -> Bool in
                     guard var x = r, x.journalState != .creating, x.journalState != .committed else { return false }
-                    let moved = x.albumRow != albumRow || x.name != newName
                     x.albumRow = albumRow
                     x.name = newName
-                    if let replaces { x.replacesItemRow = replaces } else if moved { x.replacesItemRow = nil }
+                    x.replacesItemRow = replaces
                     if x.journalState == .spooled || x.journalState == .uploaded || x.journalState == .uploading { x.notBefore = now + delay }
                     x.updatedAt = now
                     r = x
@@ -406,7 +457,9 @@ extension PhotosFS {
                 try await api(target) { () async throws(PhotosAPIError) in
                     try await client.batchAddMediaItems(albumId: dstId, mediaItemIds: [brief.googleId])
                 }
-                try stored(target) { () throws(StoreError) in try store.addAlbumItem(albumRow: dstRow, itemRow: r) }
+                try localChange([Self.albumKey(dstId)], dirs: [newParent], path: target) { () throws(StoreError) in
+                    try store.addAlbumItem(albumRow: dstRow, itemRow: r)
+                }
             }
             switch existing {
             case .item(let old)? where old != r:
@@ -414,15 +467,19 @@ extension PhotosFS {
                     try await api(target) { () async throws(PhotosAPIError) in
                         try await client.batchRemoveMediaItems(albumId: dstId, mediaItemIds: [ob.googleId])
                     }
-                    try stored(target) { () throws(StoreError) in try store.removeAlbumItem(albumRow: dstRow, itemRow: old) }
+                    try localChange([Self.albumKey(dstId)], dirs: [newParent], path: target) { () throws(StoreError) in
+                        try store.removeAlbumItem(albumRow: dstRow, itemRow: old)
+                    }
                 }
-            case .pending(let other)?: try dropPending(other, path: target)
+            case .pending(let other)?: try await dropPending(other, path: target, removeReplaced: true)
             default: break
             }
             try await api(path) { () async throws(PhotosAPIError) in
                 try await client.batchRemoveMediaItems(albumId: srcId, mediaItemIds: [brief.googleId])
             }
-            try stored(path) { () throws(StoreError) in try store.removeAlbumItem(albumRow: srcRow, itemRow: r) }
+            try localChange([Self.albumKey(srcId)], dirs: [parent], path: path) { () throws(StoreError) in
+                try store.removeAlbumItem(albumRow: srcRow, itemRow: r)
+            }
             invalidateListing(parent)
             invalidateListing(newParent)
         default:

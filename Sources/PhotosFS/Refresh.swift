@@ -13,7 +13,7 @@ extension PhotosFS {
         case .albumRoot, .titlePrefix: return (["albums"], [])
         case .album(let row):
             guard let a = try? store.album(row: row) else { return ([], ["albums"]) }
-            return (["album:" + a.googleId], ["albums"])
+            return ([Self.albumKey(a.googleId)], ["albums"])
         case .mediaAll, .dateRoot, .date: return (["media"], [])
         case .root, .mediaRoot, .uploadRoot, .item, .pending: return ([], [])
         }
@@ -75,7 +75,7 @@ extension PhotosFS {
         case .albumRoot, .titlePrefix: keys = ["albums"]
         case .album(let row):
             guard let a = try db(pathOf(node), { () throws(StoreError) in try store.album(row: row) }) else { throw FSError.noEntry(pathOf(node)) }
-            keys = ["albums", "album:" + a.googleId]
+            keys = ["albums", Self.albumKey(a.googleId)]
         case .mediaRoot, .mediaAll, .dateRoot, .date, .uploadRoot: keys = ["media"]
         case .item, .pending: throw FSError.notSupported("\(pathOf(node)): user.gphotos.refresh on a file")
         }
@@ -86,17 +86,26 @@ extension PhotosFS {
         }
     }
 
-    /// Runs one refresh and records its outcome.
+    /// Runs one refresh and records its outcome. A refresh overtaken by a local change of its key (it fetched
+    /// before the change reached Google) stops writing and runs again, at most `maxRefreshRuns` times.
     private func runRefresh(_ key: String, id: UInt64) async -> FSError? {
-        let started = refreshEpoch()
         var failure: FSError?
         do throws(FSError) {
-            if key == "albums" {
-                try await refreshAlbumList(started: started)
-            } else if key == "media" {
-                try await refreshLibrary(started: started)
-            } else if key.hasPrefix("album:") {
-                try await refreshAlbumItems(googleId: String(key.dropFirst(6)), started: started)
+            for run in 1...Self.maxRefreshRuns {
+                let started = refreshEpoch()
+                let since = generation(key)
+                let complete: Bool
+                if key == "albums" {
+                    complete = try await refreshAlbumList(started: started, since: since)
+                } else if key == "media" {
+                    complete = try await refreshLibrary(started: started, since: since)
+                } else if key.hasPrefix("album:") {
+                    complete = try await refreshAlbumItems(googleId: String(key.dropFirst(6)), started: started, since: since)
+                } else {
+                    complete = true
+                }
+                if complete { break }
+                logger.debug("a local change overtook the refresh; its answer is outdated", metadata: ["key": "\(key)", "run": "\(run)"])
             }
             let done = clock.now().timeIntervalSince1970
             try db("refresh \(key)", { () throws(StoreError) in try store.setRefreshed(key, at: done) })
@@ -114,6 +123,42 @@ extension PhotosFS {
         return failure
     }
 
+    /// Runs of one refresh overtaken by local changes before it gives up until the next one.
+    static let maxRefreshRuns = 3
+
+    /// The refresh key of an album's items.
+    static func albumKey(_ googleId: String) -> String { "album:" + googleId }
+
+    /// The current local-change counter of refresh `key`.
+    func generation(_ key: String) -> UInt64 { tree.generations.withLock { $0[key] ?? 0 } }
+
+    /// Records in SQLite (`write`) a change Google has accepted, of what refreshes `keys` fetch and directories `dirs`
+    /// list. A refresh of those keys that started earlier stops writing (its answer may predate the change), and no
+    /// listing of them built while the change is written is kept: a reader never combines a cached listing from
+    /// before the change with journal rows from after it.
+    func localChange<T>(_ keys: [String], dirs: [NodeID], path: String, _ write: () throws(StoreError) -> T) throws(FSError) -> T {
+        tree.generations.withLock { g in for k in keys { g[k, default: 0] &+= 1 } }
+        tree.state.withLock { $0.changing += 1 }
+        for d in dirs { invalidateListing(d) }
+        defer {
+            tree.state.withLock { $0.changing -= 1 }
+            for d in dirs { invalidateListing(d) }
+        }
+        return try stored(path, write)
+    }
+
+    /// Writes part of a refresh's answer unless a local change of `key` happened since `since` (nil: not written).
+    /// The check and the write hold the generation lock together, so a local change is either fully before the
+    /// write (and seen) or after it (and overwrites it).
+    private func refreshWrite<T>(_ key: String, since: UInt64, path: String, _ body: () throws(StoreError) -> T) throws(FSError) -> T? {
+        do {
+            return try tree.generations.withLock { (g: inout [String: UInt64]) throws(StoreError) -> T? in
+                guard (g[key] ?? 0) == since else { return nil }
+                return try body()
+            }
+        } catch { throw FSError(error, path: path) }
+    }
+
     /// A refresh start time strictly after every earlier one of this mount (rows not stamped since are gone).
     private func refreshEpoch() -> Double {
         let now = clock.now().timeIntervalSince1970
@@ -127,6 +172,7 @@ extension PhotosFS {
     /// Drops cached listings that depend on `key`.
     func invalidate(dependingOn key: String) {
         tree.state.withLock { s in
+            s.invalidations &+= 1
             if key == "albums" { s.albumTree = nil }
             for (k, l) in s.listings where l.deps.contains(key) {
                 s.cachedEntries -= l.entries.count
@@ -135,8 +181,8 @@ extension PhotosFS {
         }
     }
 
-    /// albums.list: adds, retitles and (softly) removes albums.
-    private func refreshAlbumList(started: Double) async throws(FSError) {
+    /// albums.list: adds, retitles and (softly) removes albums. False when a local change overtook it.
+    private func refreshAlbumList(started: Double, since: UInt64) async throws(FSError) -> Bool {
         var token: String?
         for _ in 0..<100_000 {   // bounded: a server that never stops paging
             let t = token
@@ -145,16 +191,22 @@ extension PhotosFS {
                 AlbumUpsert(googleId: $0.id, title: $0.title, productUrl: $0.productUrl.isEmpty ? nil : $0.productUrl,
                             mediaItemsCount: $0.mediaItemsCount, isWriteable: $0.isWriteable)
             }
-            try db("album", { () throws(StoreError) in try store.upsertAlbums(upserts, seenAt: started) })
+            guard try refreshWrite("albums", since: since, path: "album", { () throws(StoreError) in
+                try store.upsertAlbums(upserts, seenAt: started)
+            }) != nil else { return false }
             token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
             if token == nil { break }
         }
-        let gone = try db("album", { () throws(StoreError) in try store.markAlbumsGone(notSeenSince: started) })
+        guard let gone = try refreshWrite("albums", since: since, path: "album", { () throws(StoreError) in
+            try store.markAlbumsGone(notSeenSince: started)
+        }) else { return false }
         if !gone.isEmpty { logger.info("albums no longer in Google Photos", metadata: ["count": "\(gone.count)"]) }
+        return true
     }
 
-    /// mediaItems.list: every app-created item; items no longer returned are gone (readers get ESTALE).
-    private func refreshLibrary(started: Double) async throws(FSError) {
+    /// mediaItems.list: every app-created item; items no longer returned are gone (readers get ESTALE). False when a
+    /// local change overtook it.
+    private func refreshLibrary(started: Double, since: UInt64) async throws(FSError) -> Bool {
         var token: String?
         for _ in 0..<100_000 {
             let t = token
@@ -162,17 +214,24 @@ extension PhotosFS {
                 try await client.listMediaItems(pageSize: 100, pageToken: t)
             })
             let upserts = page.items.compactMap(Self.upsert)
-            try db("media/all", { () throws(StoreError) in try store.upsertItems(upserts, seenAt: started) })
+            guard try refreshWrite("media", since: since, path: "media/all", { () throws(StoreError) in
+                try store.upsertItems(upserts, seenAt: started)
+            }) != nil else { return false }
             token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
             if token == nil { break }
         }
-        let gone = try db("media/all", { () throws(StoreError) in try store.markItemsGone(notSeenSince: started) })
+        guard let gone = try refreshWrite("media", since: since, path: "media/all", { () throws(StoreError) in
+            try store.markItemsGone(notSeenSince: started)
+        }) else { return false }
         if !gone.isEmpty { itemsWentAway(gone) }
+        return true
     }
 
-    /// An album's items (search by albumId), in album order; memberships no longer returned are dropped.
-    private func refreshAlbumItems(googleId: String, started: Double) async throws(FSError) {
-        guard let album = try db("album", { () throws(StoreError) in try store.albums() }).first(where: { $0.googleId == googleId }) else { return }
+    /// An album's items (search by albumId), in album order; memberships no longer returned are dropped. False when
+    /// a local change overtook it.
+    private func refreshAlbumItems(googleId: String, started: Double, since: UInt64) async throws(FSError) -> Bool {
+        guard let album = try db("album", { () throws(StoreError) in try store.albums() }).first(where: { $0.googleId == googleId }) else { return true }
+        let key = Self.albumKey(googleId)
         let path = pathOf(.album(album.row))
         var token: String?
         var position = 0
@@ -186,19 +245,23 @@ extension PhotosFS {
                     try db(path, { () throws(StoreError) in try store.markAlbumGone(row: album.row) })
                     logger.info("album no longer in Google Photos", metadata: ["path": "\(path)"])
                     invalidate(dependingOn: "albums")
-                    return
+                    return true
                 }
                 throw FSError(error, path: path)
             }
             let upserts = page.items.compactMap(Self.upsert)
             let first = position
-            try db(path, { () throws(StoreError) in try store.upsertItems(upserts, seenAt: started, album: album.row, firstPosition: first) })
+            guard try refreshWrite(key, since: since, path: path, { () throws(StoreError) in
+                try store.upsertItems(upserts, seenAt: started, album: album.row, firstPosition: first)
+            }) != nil else { return false }
             position += upserts.count
             token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
             if token == nil { break }
         }
         let done = clock.now().timeIntervalSince1970
-        try db(path, { () throws(StoreError) in try store.dropAlbumMembers(album: album.row, notSeenSince: started, refreshedAt: done) })
+        return try refreshWrite(key, since: since, path: path, { () throws(StoreError) in
+            try store.dropAlbumMembers(album: album.row, notSeenSince: started, refreshedAt: done)
+        }) != nil
     }
 
     /// An API media item as a row to upsert (nil for one without an id).
@@ -216,6 +279,7 @@ extension PhotosFS {
         logger.info("items no longer in Google Photos", metadata: ["count": "\(rows.count)"])
         tree.state.withLock { s in
             for r in rows where (s.openReaders[r] ?? 0) > 0 { s.goneRows.insert(r) }
+            s.invalidations &+= 1
             for (k, _) in s.listings {
                 if case .album = k { s.cachedEntries -= s.listings[k]!.entries.count; s.listings[k] = nil }
             }

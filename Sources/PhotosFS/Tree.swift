@@ -43,9 +43,17 @@ final class TreeState: Sendable {
         var transferWaiters: [CheckedContinuation<Void, Never>] = []
         var evicting = false
         var mountTime: Date?
+        /// Bumped by every listing invalidation: a listing built before one is returned but not cached.
+        var invalidations: UInt64 = 0
+        /// Local changes being written to SQLite (`localChange`): listings built meanwhile are not cached.
+        var changing = 0
     }
 
     let state = Mutex(State())
+    /// Per refresh key ("albums", "media", "album:<id>"), a counter bumped by each local change of what that refresh
+    /// fetches. A refresh writes only while its key's counter is the one it started with, under this lock, so a
+    /// refresh that fetched before a local change never writes its older answer over it (Refresh.swift).
+    let generations = Mutex([String: UInt64]())
 
     /// Creates empty state.
     init() {}
@@ -135,11 +143,12 @@ extension PhotosFS {
         case .item, .pending: throw FSError(ENOTDIR, "\(pathOf(parent)): not a directory")
         default: break
         }
-        if let p = try pendingMatch(parent: parent, name: name) {
-            return EntryReply(attributes: p, entryTimeout: 0, attrTimeout: 0)
+        let pending = try pendingFor(parent)
+        if let p = pending.files.first(where: { $0.name == name }) {
+            return EntryReply(attributes: p.attributes, entryTimeout: 0, attrTimeout: 0)
         }
         let listing = try await committedListing(parent)
-        guard let i = listing.index[name] else { throw FSError.noEntry(pathOf(parent) + "/" + name) }
+        guard let i = listing.index[name], !pending.hides(listing.nodes[i]) else { throw FSError.noEntry(pathOf(parent) + "/" + name) }
         let node = listing.nodes[i]
         if case .item(let row) = node {
             var item = try liveItem(row)
@@ -188,13 +197,15 @@ extension PhotosFS {
         case .item, .pending: throw FSError(ENOTDIR, "\(pathOf(node)): not a directory")
         default: break
         }
+        let pending = try pendingFor(node)   // before the listing: a file committed in between shows in the listing
         let listing = try await committedListing(node)
         var entries = listing.entries
-        let pending = try pendingFor(node)
-        if !pending.isEmpty {
-            let shadowed = Set(pending.map(\.name))
-            entries.removeAll { shadowed.contains($0.name) }
-            for p in pending { entries.append(DirEntry(name: p.name, entry: EntryReply(attributes: p.attributes, entryTimeout: 0, attrTimeout: 0))) }
+        if !pending.files.isEmpty || !pending.replaced.isEmpty {
+            let shadowed = Set(pending.files.map(\.name))
+            entries = zip(listing.entries, listing.nodes).filter { !shadowed.contains($0.0.name) && !pending.hides($0.1) }.map(\.0)
+            for p in pending.files {
+                entries.append(DirEntry(name: p.name, entry: EntryReply(attributes: p.attributes, entryTimeout: 0, attrTimeout: 0)))
+            }
         }
         return handles.insert(.directory(DirListing(entries)))
     }
@@ -205,21 +216,18 @@ extension PhotosFS {
         case .item, .pending: throw FSError(ENOTDIR, "\(pathOf(parent)): not a directory")
         default: break
         }
-        if let p = try pendingMatch(parent: parent, name: name) { return NodeID(ino: p.ino) }
+        let pending = try pendingFor(parent)
+        if let p = pending.files.first(where: { $0.name == name }) { return NodeID(ino: p.attributes.ino) }
         let listing = try await committedListing(parent)
-        return listing.index[name].map { listing.nodes[$0] }
+        return listing.index[name].map { listing.nodes[$0] }.flatMap { pending.hides($0) ? nil : $0 }
     }
 
     /// Pending entries of a directory that can hold them (album dirs, upload/).
-    func pendingFor(_ node: NodeID) throws(FSError) -> [(name: String, attributes: FileAttributes)] {
+    func pendingFor(_ node: NodeID) throws(FSError) -> PendingEntries {
         switch node {
         case .album, .uploadRoot: return pendingEntries(in: try directoryRole(node))
-        default: return []
+        default: return PendingEntries()
         }
-    }
-
-    private func pendingMatch(parent: NodeID, name: String) throws(FSError) -> FileAttributes? {
-        try pendingFor(parent).first { $0.name == name }?.attributes
     }
 
     /// What a directory is, for the write side.
@@ -274,6 +282,7 @@ extension PhotosFS {
     /// change to any of them rebuilds all of them.
     func invalidateListing(_ node: NodeID) {
         tree.state.withLock { s in
+            s.invalidations &+= 1
             switch node {
             case .albumRoot, .titlePrefix:
                 s.albumTree = nil

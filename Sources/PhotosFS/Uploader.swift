@@ -405,18 +405,43 @@ extension PhotosFS {
         logger.error("upload failed: \(why)")
     }
 
-    /// Records a committed item: items + albumItems rows, the journal row, the spool deleted, the replaced or unlinked
-    /// item removed from the album.
+    /// Records a committed item: items + albumItems rows, the journal row, the spool deleted. The item it replaced
+    /// (and the new item itself when it was unlinked meanwhile) leaves the album first, so a listing never shows the
+    /// old and the new item together.
     func commitRow(_ row: JournalRow, _ item: MediaItem) async {
-        let now = nowSeconds
         let committed = CommittedItem(googleId: item.id, filename: item.filename.isEmpty ? uploadName(row) : item.filename,
                                       mimeType: item.mimeType, isVideo: item.isVideo,
                                       creationTime: item.mediaMetadata.creationTime?.timeIntervalSince1970,
                                       width: item.mediaMetadata.width, height: item.mediaMetadata.height,
                                       productUrl: item.productUrl, description: item.description)
+        let current = (try? store.journalRow(row.rowID)) ?? row   // a rename or unlink may have changed it since the claim
+        let album = row.albumRow.flatMap { try? store.albumBrief($0) }
+        let old = current.replacesItemRow.flatMap { try? store.itemBrief($0) }.flatMap { $0.googleId == item.id ? nil : $0 }
+        var dropOld = false, unlinkedDone = false
+        if let album {
+            var ids: [String] = []
+            if let old, old.albumRows.contains(album.row) { ids.append(old.googleId) }
+            if current.unlinked { ids.append(item.id) }
+            if !ids.isEmpty {
+                do throws(PhotosAPIError) {
+                    try await client.batchRemoveMediaItems(albumId: album.googleId, mediaItemIds: ids)
+                    dropOld = old != nil
+                    unlinkedDone = current.unlinked
+                } catch {
+                    logger.error("can't remove the replaced item from its album", metadata: ["path": "\(rowPath(row))", "error": "\(error)"])
+                }
+            }
+        }
+        let dir: NodeID = row.albumRow.map { .album($0) } ?? .uploadRoot
         let itemRow: Int64
         do {
-            itemRow = try store.journalCommit(row.rowID, item: committed, albumRow: row.albumRow, sha256: row.sha256, size: row.size, now: now)
+            itemRow = try localChange(["media"] + (album.map { [Self.albumKey($0.googleId)] } ?? []), dirs: [dir],
+                                      path: rowPath(row)) { () throws(StoreError) in
+                if row.albumRow == nil, let old { try store.hideUploadDirItem(old.row) }
+                return try store.journalCommit(row.rowID, item: committed, albumRow: row.albumRow, member: !unlinkedDone,
+                                               dropMembers: dropOld ? old.map { [$0.row] } ?? [] : [], sha256: row.sha256,
+                                               size: row.size, now: nowSeconds)
+            }
         } catch {
             logger.error("can't record a committed item; it is reconciled at the next pass", metadata: ["path": "\(rowPath(row))", "error": "\(error)"])
             return
@@ -426,25 +451,17 @@ extension PhotosFS {
             logger.notice("Google kept an existing item for these bytes; it shows under its own name",
                           metadata: ["path": "\(rowPath(row))", "shown as": "\(committed.filename)"])
         }
-        let dir: NodeID = row.albumRow.map { .album($0) } ?? .uploadRoot
-        let current = (try? store.journalRow(row.rowID)) ?? row
-        if let albumRow = row.albumRow, let album = try? store.albumBrief(albumRow) {
-            var remove: [Int64] = []
-            if let old = row.replacesItemRow, old != itemRow { remove.append(old) }
-            if current.unlinked { remove.append(itemRow) }
-            for r in remove {
-                guard let brief = try? store.itemBrief(r) else { continue }
-                do throws(PhotosAPIError) {
-                    try await client.batchRemoveMediaItems(albumId: album.googleId, mediaItemIds: [brief.googleId])
-                    try? store.removeAlbumItem(albumRow: albumRow, itemRow: r)
-                } catch {
-                    logger.error("can't remove the replaced item from its album", metadata: ["path": "\(rowPath(row))", "error": "\(error)"])
+        // Unlinked between the look above and the commit: the new item leaves the album now.
+        if let album, !unlinkedDone, (try? store.journalRow(row.rowID))?.unlinked == true {
+            do throws(PhotosAPIError) {
+                try await client.batchRemoveMediaItems(albumId: album.googleId, mediaItemIds: [item.id])
+                _ = try? localChange([Self.albumKey(album.googleId)], dirs: [dir], path: rowPath(row)) { () throws(StoreError) in
+                    try store.removeAlbumItem(albumRow: album.row, itemRow: itemRow)
                 }
+            } catch {
+                logger.error("can't remove an unlinked item from its album", metadata: ["path": "\(rowPath(row))", "error": "\(error)"])
             }
-        } else if let old = row.replacesItemRow, old != itemRow {
-            try? store.hideUploadDirItem(old)
         }
-        invalidateListing(dir)
         writes.changed.signal()
     }
 }

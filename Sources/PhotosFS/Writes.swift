@@ -23,20 +23,25 @@ final class Broadcast: Sendable {
         for c in waiting { c.resume() }
     }
 
-    /// Returns at the next signal after `generation`, or after `timeout` seconds.
+    /// Returns at the next signal after `generation`, after `timeout` seconds, or when the task is cancelled.
     func wait(since generation: Int, timeout: Double) async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let id: Int? = s.withLock { s in
-                guard s.generation == generation else { return nil }
-                s.next += 1
-                s.waiters[s.next] = c
-                return s.next
+        let id = s.withLock { s -> Int in s.next += 1; return s.next }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let waiting = s.withLock { s -> Bool in
+                    guard s.generation == generation, !Task.isCancelled else { return false }
+                    s.waiters[id] = c
+                    return true
+                }
+                guard waiting else { c.resume(); return }
+                Task {
+                    try? await Task.sleep(nanoseconds: UInt64(max(0.001, min(timeout, 60)) * 1e9))
+                    self.s.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+                }
             }
-            guard let id else { c.resume(); return }
-            Task {
-                try? await Task.sleep(nanoseconds: UInt64(max(0.001, min(timeout, 60)) * 1e9))
-                self.s.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-            }
+        } onCancel: {
+            // Cancelled before the waiter was registered: the check above sees Task.isCancelled instead.
+            s.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
 }

@@ -160,6 +160,16 @@ struct FaultTests {
         }
     }
 
+    @Test("late answers with the state at arrival but delivers after the delay")
+    func late() async throws {
+        try await withEmulator(["--fault", "picker.sessions.get:late:delay=600:count=1"]) { emu in
+            let (c, id) = try Self.setup(emu)
+            let t0 = Date()
+            #expect(try c.get("/picker/v1/sessions/\(id)").status == 200)
+            #expect(Date().timeIntervalSince(t0) >= 0.6)
+        }
+    }
+
     @Test("the request log counts calls per endpoint with their status, and DELETE clears it")
     func requestLog() async throws {
         try await withEmulator(["--fault", "picker.sessions.get:503:count=1"]) { emu in

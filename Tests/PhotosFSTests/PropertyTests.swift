@@ -12,10 +12,6 @@ struct ModelFile: Equatable {
     var bytes: Data
     /// Committed in Google Photos (fsync'd, settled, or added remotely); false = still pending in the spool.
     var committed: Bool
-    /// Pending bytes written over a committed item (O_TRUNC) that has not left the album yet. Unlinking or renaming
-    /// such a file brings the old item back (product bug, see `unlinkOrRenameOfReplacement`), so the generator
-    /// leaves these alone until they commit.
-    var replacing = false
 }
 
 /// The reference model: album title → file name → file.
@@ -27,7 +23,7 @@ struct FSModel {
     func names(_ title: String) -> [String] { (albums[title] ?? [:]).keys.sorted() }
     /// Every file is committed from now on.
     mutating func commitAll() {
-        for t in albums.keys { for n in albums[t]!.keys { albums[t]![n]!.committed = true; albums[t]![n]!.replacing = false } }
+        for t in albums.keys { for n in albums[t]!.keys { albums[t]![n]!.committed = true } }
     }
 }
 
@@ -181,10 +177,8 @@ struct PropertyTests {
     }
 
     /// Found by the property test. POSIX: after `cat new > a.jpg` (O_TRUNC over a committed item) the old content is
-    /// gone, so `mv a.jpg c.jpg` or `rm a.jpg` must leave no a.jpg. The core brings the old item back under the old name
-    /// and keeps it in the album: writeRename clears `replacesItemRow` when a pending row moves, and dropPending drops
-    /// the row without removing the item it replaced (Sources/PhotosFS/Mutations.swift).
-    @Test("rm or mv of a file written over a committed item leaves no old item behind (known bug)", arguments: FSMode.allCases)
+    /// gone, so `mv a.jpg c.jpg` or `rm a.jpg` must leave no a.jpg (docs/SEMANTICS.md "Writing").
+    @Test("rm or mv of a file written over a committed item leaves no old item behind", arguments: FSMode.allCases)
     func unlinkOrRenameOfReplacement(mode: FSMode) async throws {
         try await withFS(mode, options: testOptions { $0.writeback = 3600 }) { fs, emu in
             try await fs.mkdir("album/K")
@@ -194,10 +188,8 @@ struct PropertyTests {
             try await fs.write("album/K/b.jpg", makeJPEG())
             try await fs.rename("album/K/a.jpg", "album/K/c.jpg")
             try await fs.unlink("album/K/b.jpg")
-            let listed = try await fs.list("album/K")
-            withKnownIssue("the replaced items a.jpg and b.jpg come back after mv/rm of their replacements") {
-                #expect(listed == ["c.jpg"])
-            }
+            #expect(try await fs.list("album/K") == ["c.jpg"])
+            #expect(try await EmulatorView(emu).names(inAlbum: "K") == ["a.jpg"], "old a.jpg leaves when c.jpg commits")
         }
     }
 
@@ -208,9 +200,7 @@ struct PropertyTests {
         let titles = m.titles
         let title = titles.randomElement(using: &g)!
         let names = m.names(title)
-        let movable = names.filter { !m.albums[title]![$0]!.replacing }
         let name = names.randomElement(using: &g)
-        let movableName = movable.randomElement(using: &g)
         let tag = fresh("t") + "-\(UInt64.random(in: 0...UInt64.max, using: &g))"
         let roll = Int.random(in: 0..<100, using: &g)
         switch roll {
@@ -229,7 +219,7 @@ struct PropertyTests {
             let path = where_ + fresh("x") + ".jpg"
             return failingOp("write \(path) outside an album", EPERM) { w in try await w.core.write(path, makeJPEG(tag: tag)) }
         case 27..<35:
-            if let name = movableName, roll % 8 != 0 { return unlinkOp(title, name) }
+            if let name = name, roll % 8 != 0 { return unlinkOp(title, name) }
             let missing = fresh("none") + ".jpg"
             return failingOp("unlink album/\(title)/\(missing) (missing)", ENOENT) { w in try await w.core.unlink("album/\(title)/\(missing)") }
         case 35..<41:
@@ -241,7 +231,7 @@ struct PropertyTests {
             let expected = names.isEmpty ? EPERM : ENOTEMPTY
             return failingOp("rmdir album/\(title) (\(names.count) files)", expected) { w in try await w.core.rmdir("album/\(title)") }
         case 44..<54:
-            guard let name = movableName else { return readdirOp(title) }
+            guard let name = name else { return readdirOp(title) }
             return renameFileOp(&g, m, title, name, fresh: fresh)
         case 54..<58:
             return renameAlbumOp(title, fresh("R"))
@@ -258,7 +248,7 @@ struct PropertyTests {
             guard let victim = committed.randomElement(using: &g) else { return readdirOp(title) }
             return remoteRemoveOp(title, victim)
         case 83..<86:
-            // A new core sends journaled files at once (docs/SEMANTICS.md: no write-back delay after a
+            // A new core sends journaled files at once (docs/SEMANTICS-write.md: no write-back delay after a
             // restart), so their state is only known again once settled.
             return PropertyOp(text: "restart (shutdown, new core on the same cache dir), settle") { w, m in
                 try await w.restart()
@@ -295,9 +285,7 @@ struct PropertyTests {
         PropertyOp(text: "\(fsync ? "write+fsync" : "write") album/\(title)/\(name) (\(data.count) bytes)") { w, m in
             let path = "album/\(title)/\(name)"
             if fsync { try await w.core.writeAndFsync(path, data) } else { try await w.core.write(path, data) }
-            let old = m.albums[title]![name]
-            m.albums[title]![name] = ModelFile(bytes: data, committed: fsync,
-                                               replacing: !fsync && (old?.committed == true || old?.replacing == true))
+            m.albums[title]![name] = ModelFile(bytes: data, committed: fsync)
             if fsync, try await w.core.getxattr(path, "user.gphotos.state") != Data("committed".utf8) {
                 throw CaseFailure(description: "\(path): fsync returned 0 but user.gphotos.state is not 'committed'")
             }

@@ -120,6 +120,51 @@ struct WriteTests {
         }
     }
 
+    @Test("an overwrite never lists the old and the new item together, not even while it commits", arguments: writeTestModes)
+    func overwriteNeverListsBothItems(mode: FSMode) async throws {
+        try await withFS(mode) { fs, emu in
+            try await fs.mkdir("album/B")
+            try await fs.writeAndFsync("album/B/a.jpg", makeJPEG())
+            let new = makeJPEG(tag: "second")
+            try await fs.write("album/B/a.jpg", new)   // uploads at once (writeback 0) while the loop below lists
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                #expect(try await fs.list("album/B") == ["a.jpg"])
+                if try await fs.getxattr("album/B/a.jpg", "user.gphotos.state") == Data("committed".utf8) { break }
+            }
+            #expect(try await fs.list("album/B") == ["a.jpg"])
+            #expect(try await fs.read("album/B/a.jpg") == new)
+            #expect(try await EmulatorView(emu).names(inAlbum: "B") == ["a.jpg"])
+        }
+    }
+
+    @Test("rm of a file written over a committed item removes both; mv of it removes the old item (now, or when it commits)",
+          arguments: writeTestModes)
+    func rmAndMvOfAReplacement(mode: FSMode) async throws {
+        try await withFS(mode, options: testOptions { $0.writeback = 3600 }) { fs, emu in
+            try await fs.mkdir("album/K")
+            try await fs.mkdir("album/L")
+            for n in ["a", "b", "d"] { try await fs.writeAndFsync("album/K/\(n).jpg", makeJPEG(tag: "old-\(n)")) }
+            let newA = makeJPEG(tag: "new-a")
+            try await fs.write("album/K/a.jpg", newA)   // O_TRUNC over committed items: pending replacements
+            try await fs.write("album/K/b.jpg", makeJPEG(tag: "new-b"))
+            try await fs.write("album/K/d.jpg", makeJPEG(tag: "new-d"))
+            try await fs.rename("album/K/a.jpg", "album/K/c.jpg")   // same album: old a.jpg hidden, leaves when c commits
+            try await fs.unlink("album/K/b.jpg")                    // old b.jpg leaves the album now
+            try await fs.rename("album/K/d.jpg", "album/L/d.jpg")   // another album: old d.jpg leaves K now
+            #expect(try await fs.list("album/K") == ["c.jpg"])
+            #expect(try await fs.list("album/L") == ["d.jpg"])
+            for n in ["a", "b", "d"] { await expectErrno(ENOENT, "\(n).jpg") { _ = try await fs.stat("album/K/\(n).jpg") } }
+            let view = try await EmulatorView(emu)
+            #expect(try await view.names(inAlbum: "K") == ["a.jpg"], "old a.jpg stays in Google until c.jpg commits")
+            try await fs.writeAndFsync("album/K/c.jpg", newA)        // commit c.jpg (same bytes)
+            #expect(try await view.names(inAlbum: "K") == ["c.jpg"])
+            #expect(try await fs.list("album/K") == ["c.jpg"])
+            #expect(try await fs.read("album/K/c.jpg") == newA)
+            #expect(try await view.library().count == 4, "old a, b, d and new c; new d is still pending")
+        }
+    }
+
     @Test(arguments: writeTestModes)
     func unlinkRemovesFromAlbumOnly(mode: FSMode) async throws {
         try await withFS(mode) { fs, emu in
@@ -234,6 +279,17 @@ struct WriteCoreTests {
         let fs = try makeCore(account: account, cacheDir: cache.path, options: testOptions(edit), clock: clock)
         await fs.start()
         return (fs, CoreFS(fs: fs))
+    }
+
+    @Test("shutting down an idle core returns at once (stopping the uploader wakes its wait)")
+    func idleShutdownIsImmediate() async throws {
+        try await withEmulator { emu in
+            let (fs, _) = try await core(try await TestAccount(emu), TempDir())
+            try await Task.sleep(nanoseconds: 200_000_000)   // the scheduler is asleep in its 1 s wait
+            let t0 = Date()
+            #expect(await fs.shutdown(grace: 5) == 0)
+            #expect(Date().timeIntervalSince(t0) < 0.5)
+        }
     }
 
     @Test func dailyQuotaPausesUntilPacificMidnight() async throws {
