@@ -87,6 +87,9 @@ extension FuseMount {
             if c.pointee.capable & UInt32(FUSE_CAP_READDIRPLUS) != 0 { c.pointee.want |= UInt32(FUSE_CAP_READDIRPLUS) }
             if c.pointee.capable & UInt32(FUSE_CAP_READDIRPLUS_AUTO) != 0 { c.pointee.want |= UInt32(FUSE_CAP_READDIRPLUS_AUTO) }
             if c.pointee.capable & UInt32(FUSE_CAP_ATOMIC_O_TRUNC) != 0 { c.pointee.want |= UInt32(FUSE_CAP_ATOMIC_O_TRUNC) }
+            // We mount with default_permissions already; with POSIX ACLs on, the kernel caches "no ACL" per inode
+            // instead of asking us for system.posix_acl_access on every `ls -l` entry (docs/PERFORMANCE.md).
+            if c.pointee.capable & UInt32(FUSE_CAP_POSIX_ACL) != 0 { c.pointee.want |= UInt32(FUSE_CAP_POSIX_ACL) }
         }
         ops.destroy = { _ in }
 
@@ -104,7 +107,7 @@ extension FuseMount {
             serve(req, "getattr \(ino)") { fs, r throws(FSError) in
                 let a = try await fs.getattr(ino)
                 var st = statOf(a)
-                _ = fuse_reply_attr(r.raw, &st, a.sizeUnknown ? 0 : attrTimeout(fs))
+                _ = fuse_reply_attr(r.raw, &st, fs.attrCacheSeconds(ino, a))
             }
         }
         ops.setattr = { req, ino, attr, toSet, fi in
@@ -241,6 +244,8 @@ extension FuseMount {
 
         ops.getxattr = { req, ino, name, size in
             let n = str(name)
+            // Only user.* attributes exist here; `ls -l` asks security.selinux of every entry: answer without a Task.
+            if !n.hasPrefix("user.") { _ = fuse_reply_err(req, ENODATA); return }
             serve(req, "getxattr \(n)") { fs, r throws(FSError) in
                 let value = try await fs.getxattr(ino, name: n)
                 try replyXattr(r, value, size: size)

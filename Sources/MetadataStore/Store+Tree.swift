@@ -52,6 +52,15 @@ public struct ItemRecord: Sendable, Equatable {
     static let columns = "i.row, i.googleId, CAST(i.filename AS BLOB), i.mimeType, i.isVideo, i.creationTime, i.width, i.height, i.productUrl, "
         + "i.size, i.baseUrl, i.baseUrlAt, i.originalSha256, i.originalSize, i.gone"
 
+    /// Items of a query selecting `columns`, read through a cursor: a listing of 100,000 items never holds
+    /// 100,000 GRDB rows at once besides the records (docs/PERFORMANCE.md, RSS).
+    static func fetch(_ db: Database, _ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> [ItemRecord] {
+        var out: [ItemRecord] = []
+        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let r = try cursor.next() { out.append(ItemRecord(r)) }
+        return out
+    }
+
     init(_ r: Row) {
         row = r[0]; googleId = r[1]; filename = r.text(2); mimeType = r[3]; isVideo = r[4]; creationTime = r[5]
         width = r[6]; height = r[7]; productUrl = r[8]; size = r[9]; baseUrl = r[10]; baseUrlAt = r[11]
@@ -279,36 +288,35 @@ extension MetadataStore {
     public func items(rows: [Int64]) throws(StoreError) -> [ItemRecord] {
         guard !rows.isEmpty else { return [] }
         return try read { db in
-            try Row.fetchAll(db, sql: "SELECT \(ItemRecord.columns) FROM items i WHERE i.row IN (\(rows.map { _ in "?" }.joined(separator: ",")))",
-                             arguments: StatementArguments(rows)).map(ItemRecord.init)
+            try ItemRecord.fetch(db, "SELECT \(ItemRecord.columns) FROM items i WHERE i.row IN (\(rows.map { _ in "?" }.joined(separator: ",")))",
+                                 StatementArguments(rows))
         }
     }
 
     /// An album's items in album order (one query).
     public func albumItems(album: Int64) throws(StoreError) -> [ItemRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            try ItemRecord.fetch(db, """
                 SELECT \(ItemRecord.columns) FROM albumItems a JOIN items i ON i.row = a.itemRow
                 WHERE a.albumRow = ? AND i.gone = 0 ORDER BY a.position
-                """, arguments: [album]).map(ItemRecord.init)
+                """, [album])
         }
     }
 
     /// Every item not gone (media/all), by capture time.
     public func allItems() throws(StoreError) -> [ItemRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT \(ItemRecord.columns) FROM items i WHERE i.gone = 0 ORDER BY i.creationTime, i.row")
-                .map(ItemRecord.init)
+            try ItemRecord.fetch(db, "SELECT \(ItemRecord.columns) FROM items i WHERE i.gone = 0 ORDER BY i.creationTime, i.row")
         }
     }
 
     /// Items with a capture time in `span` (a date directory), by capture time.
     public func items(in span: DateSpan) throws(StoreError) -> [ItemRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            try ItemRecord.fetch(db, """
                 SELECT \(ItemRecord.columns) FROM items i WHERE i.creationTime >= ? AND i.creationTime < ? AND i.gone = 0
                 ORDER BY i.creationTime, i.row
-                """, arguments: [span.start, span.end]).map(ItemRecord.init)
+                """, [span.start, span.end])
         }
     }
 
@@ -342,11 +350,11 @@ extension MetadataStore {
     /// Items this mount uploaded to upload/ (no album) and committed, not gone.
     public func uploadDirItems() throws(StoreError) -> [ItemRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            try ItemRecord.fetch(db, """
                 SELECT \(ItemRecord.columns) FROM items i WHERE i.gone = 0 AND i.row IN
                     (SELECT itemRow FROM uploads WHERE albumRow IS NULL AND state = 'committed' AND itemRow IS NOT NULL)
                 ORDER BY i.row
-                """).map(ItemRecord.init)
+                """)
         }
     }
 

@@ -34,6 +34,19 @@ struct AlbumTree: Sendable {
 }
 
 extension PhotosFS {
+    /// Hands memory freed after a big listing or refresh back to the kernel: glibc keeps it in its arenas otherwise,
+    /// and a NAS box counts resident memory (docs/PERFORMANCE.md, RSS).
+    static func returnFreedMemory() {
+        mallocTrim?(0)
+    }
+
+    /// glibc's malloc_trim (not in Swift's Glibc module; nil on a libc without it).
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        guard let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(f, to: (@convention(c) (Int) -> Int32).self)
+    }()
+
+    /// The directory name of a date tree.
     static func dateRootName(_ t: DateTree) -> String {
         switch t { case .byYear: "by-year"; case .byMonth: "by-month"; case .byDay: "by-day" }
     }
@@ -89,9 +102,11 @@ extension PhotosFS {
         let built = try buildListing(node)
         let deps = listingDeps(node)
         var listing = TreeState.Listing(entries: built.map(\.entry), nodes: built.map(\.node), index: [:], deps: deps, tick: 0)
+        listing.unknownSizes = built.contains { b in b.entry.entry.attributes.sizeUnknown || (b.entry.entry.attrTimeout == 0 && b.entry.entry.attributes.kind == .file) }
         listing.index.reserveCapacity(built.count)
         for (i, e) in built.enumerated() where listing.index[e.entry.name] == nil { listing.index[e.entry.name] = i }
         let stored = listing
+        if built.count >= 10_000 { Self.returnFreedMemory() }
         tree.state.withLock { s in
             guard s.invalidations == epoch, s.changing == 0 else { return }   // changed while built: serve it, don't keep it
             s.tick += 1

@@ -81,6 +81,14 @@ public final class PhotosFS: Sendable {
         return try await treeAttributes(n)
     }
 
+    /// Seconds the kernel may cache what getattr answered: an hour for a committed item whose size is known (its
+    /// bytes never change: Google items are immutable), one second for everything else (pending files, directories).
+    public func attrCacheSeconds(_ ino: UInt64, _ a: FileAttributes) -> Double {
+        if a.sizeUnknown { return 0 }
+        if case .item? = NodeID(ino: ino) { return 3600 }
+        return 1
+    }
+
     /// chmod/chown/truncate/utimens.
     public func setattr(_ ino: UInt64, _ changes: SetAttributes, handle: UInt64?) async throws(FSError) -> FileAttributes {
         try await writeSetattr(try node(ino), changes, spool: handle.flatMap(spool))

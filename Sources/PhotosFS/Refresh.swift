@@ -114,6 +114,7 @@ extension PhotosFS {
                 s.failedAt[key] = nil
             }
             invalidate(dependingOn: key)
+            Self.returnFreedMemory()
         } catch {
             failure = error
             logger.warning("refresh failed", metadata: ["key": "\(key)", "error": "\(error)"])

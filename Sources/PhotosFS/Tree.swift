@@ -22,6 +22,8 @@ final class TreeState: Sendable {
         /// Refresh keys whose completion invalidates this listing.
         var deps: Set<String>
         var tick: UInt64
+        /// Some item's size was unknown when built (its entry carries 0 s timeouts); rebuilt once a size is learned.
+        var unknownSizes = false
     }
 
     struct State {
@@ -280,6 +282,14 @@ extension PhotosFS {
 
     /// Forgets cached listings of `node` (after a local change). Album-tree directories share one title tree, so a
     /// change to any of them rebuilds all of them.
+    /// A size was learned: listings built while it was unknown are rebuilt at the next opendir, so their entries
+    /// carry real cache timeouts and a warm `ls -l` is answered by the kernel's cache.
+    func sizeLearned() {
+        tree.state.withLock { s in
+            for (k, l) in s.listings where l.unknownSizes { s.cachedEntries -= l.entries.count; s.listings[k] = nil }
+        }
+    }
+
     func invalidateListing(_ node: NodeID) {
         tree.state.withLock { s in
             s.invalidations &+= 1

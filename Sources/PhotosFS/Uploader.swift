@@ -15,6 +15,9 @@ enum UploadPolicy {
     static let tokenLifetime: Double = 23 * 3600
     /// Uploaded rows wait this long (on the fs clock) for company before a batchCreate, unless nothing else is coming.
     static let batchGather: Double = 2
+    /// Uploaded rows wait this long even when nothing else is queued: `cp` closes the next file only after this one
+    /// uploaded, and a batchCreate per file would double the API requests per photo. fsync, sync and unmount skip it.
+    static let batchLinger: Double = 1
     /// Items per batchCreate.
     static let batchSize = 50
 
@@ -83,20 +86,27 @@ extension PhotosFS {
             }
             writes.s.withLock { $0.uploads[id] = task }
         }
-        // Commits: reconcile 'creating' rows first; batch 'uploaded' rows when a batch is full, urgent, old enough, or
-        // nothing else is on its way.
+        // Commits: reconcile 'creating' rows first; batch 'uploaded' rows when a batch is full, urgent, or old enough
+        // (batchGather on the fs clock while more are on their way, batchLinger of real time when nothing else is queued).
         let creating = rows.filter { $0.journalState == .creating && due($0) }
         let uploaded = rows.filter { $0.journalState == .uploaded && due($0) }
         let stillComing = rows.contains { ($0.journalState == .spooled && due($0)) || $0.journalState == .uploading }
-        let oldest = uploaded.compactMap(\.uploadTokenAt).min() ?? t
+        let oldest = uploaded.map { $0.uploadTokenAt ?? 0 }.min() ?? t   // no timestamp: treat as old
+        let lingered = writes.s.withLock { s -> Bool in
+            guard !uploaded.isEmpty, !stillComing else { s.lingerSince = nil; return false }
+            let since = s.lingerSince ?? .now
+            s.lingerSince = since
+            return since.duration(to: .now) >= .seconds(UploadPolicy.batchLinger)
+        }
         let worth = !creating.isEmpty || uploaded.count >= UploadPolicy.batchSize || uploaded.contains { urgent.contains($0.rowID) }
-            || (!uploaded.isEmpty && (!stillComing || draining || t - oldest >= UploadPolicy.batchGather))
+            || (!uploaded.isEmpty && (draining || lingered || t - oldest >= UploadPolicy.batchGather))
         guard worth else { return }
         let start = writes.s.withLock { s -> Bool in
             guard s.batch == nil, !s.stopped else { return false }
             return true
         }
         guard start else { return }
+        writes.s.withLock { $0.lingerSince = nil }
         let task = Task { [self] in
             await commitAll()
             writes.s.withLock { $0.batch = nil }

@@ -61,6 +61,9 @@ final class WriteState: Sendable {
         var batch: Task<Void, Never>?
         /// Rows an fsync (or a sync close) waits for: committed without the write-back delay or batching wait.
         var urgent: Set<Int64> = []
+        /// Since when uploaded rows wait for company with nothing else queued (UploadPolicy.batchLinger; real time,
+        /// not the fs clock: it is a pause between two `cp` files, not a policy deadline).
+        var lingerSince: ContinuousClock.Instant?
         /// Uploads paused until then (daily quota).
         var quotaUntil: Date?
         /// Why the account can't be used (re-authorize), nil when fine.
