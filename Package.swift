@@ -113,7 +113,7 @@ let package = Package(
         // The same file-system test bodies run against the core directly and through a real FUSE mount.
         .testTarget(
             name: "PhotosFSTests",
-            dependencies: ["PhotosFS", "MetadataStore", "PhotosAPI", "Harness", "APITestSupport", "CFuse3",
+            dependencies: ["PhotosFS", "MetadataStore", "PhotosAPI", "FuseMount", "Harness", "APITestSupport", "CFuse3",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
     ],

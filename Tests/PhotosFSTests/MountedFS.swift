@@ -1,6 +1,7 @@
 // MountedFS: FSUnderTest over a real FUSE mount of the built `gphotosfs` binary, driven by POSIX calls with deadlines.
 import APITestSupport
 import CFuse3
+import FuseMount
 import Foundation
 import Harness
 import PhotosFS
@@ -40,7 +41,7 @@ struct MountedFS: FSUnderTest {
     /// Runs a blocking POSIX body with the deadline; its errno becomes FSOpError.
     func posix<T: Sendable>(_ what: String, _ path: String, _ body: @escaping @Sendable (String) -> Result<T, FSOpError>) async throws -> T {
         let p = full(path)
-        guard let r = await BlockingCall.run(timeout: opTimeout, { body(p) }) else {
+        guard let r = await Blocking.run(timeout: opTimeout, { body(p) }) else {
             throw FSOpError(errno: ETIMEDOUT, context: "\(what) \(path): no answer within \(Int(opTimeout)) s")
         }
         return try r.get()
@@ -229,7 +230,7 @@ final class MountProcess: Sendable {
 
     /// Waits for the ready line and a root stat round trip.
     func waitReady(requireRoot: Bool, timeout: Double) async throws {
-        let line = await BlockingCall.run(timeout: timeout) { [child] () -> String in
+        let line = await Blocking.run(timeout: timeout) { [child] () -> String in
             for _ in 0..<5 {   // "gphotosfs: embedded gphotos-emulator at ..." may come first
                 let l = child.readLine(timeout: timeout)
                 if l.isEmpty || l.hasPrefix("gphotosfs: mounted ") { return l }
@@ -244,7 +245,7 @@ final class MountProcess: Sendable {
         let mnt = mountpoint
         var last: Int32 = 0
         while Date() < deadline {
-            let r = await BlockingCall.run(timeout: 10) { () -> Int32 in
+            let r = await Blocking.run(timeout: 10) { () -> Int32 in
                 var st = Glibc.stat()
                 if lstat(mnt, &st) != 0 { return errno }
                 return st.st_ino == 1 ? 0 : -1
@@ -341,25 +342,3 @@ final class MountProcess: Sendable {
     }
 }
 
-/// Blocking calls on their own thread (never the cooperative pool), abandoned after a deadline.
-enum BlockingCall {
-    /// `work()`'s result, or nil after `timeout` seconds.
-    static func run<T: Sendable>(timeout: Double, _ work: @escaping @Sendable () -> T) async -> T? {
-        await withCheckedContinuation { (c: CheckedContinuation<T?, Never>) in
-            let once = FirstResume(c)
-            Thread { once.resume(work()) }.start()
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { once.resume(nil) }
-        }
-    }
-}
-
-/// A continuation resumed once, by the work or by the deadline.
-final class FirstResume<T: Sendable>: Sendable {
-    private let cont: Mutex<CheckedContinuation<T?, Never>?>
-    init(_ c: CheckedContinuation<T?, Never>) { cont = Mutex(c) }
-    /// Resumes the first time; later calls do nothing.
-    func resume(_ v: T?) {
-        let c: CheckedContinuation<T?, Never>? = cont.withLock { c in defer { c = nil }; return c }
-        c?.resume(returning: v)
-    }
-}
