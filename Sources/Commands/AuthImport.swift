@@ -7,19 +7,29 @@ import PhotosAPI
 public enum CredentialImport {
     /// What an import yields before it is completed with account, endpoints and secret.
     public struct Imported: Sendable, Equatable {
+        /// OAuth client id from the input; nil when absent (then --client-id is needed).
         public var clientId: String?
+        /// OAuth client secret from the input; nil when absent.
         public var clientSecret: String?
+        /// The refresh token (every format must carry one).
         public var refreshToken: String
+        /// The access token, when the input carried one.
         public var accessToken: String?
+        /// When the access token expires, when known.
         public var expiry: Date?
+        /// Granted scopes (`scope` or `scopes`); nil when the input lists none.
         public var scopes: [String]?
+        /// When the refresh token was issued (`authorized_at`), when the input says.
         public var authorizedAt: Date?
+        /// Endpoints from the input (JSON `endpoints` or rclone `token_url`); nil means Google's.
         public var endpoints: PhotosEndpoints?
+        /// Which parser produced it: import-rclone, import-truenas or import-json.
         public var source: String
     }
 
     /// Errors of the import parsers.
     public struct ImportError: Error, CustomStringConvertible {
+        /// What is wrong with the input, worded for the user.
         public let description: String
     }
 

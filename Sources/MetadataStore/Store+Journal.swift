@@ -24,26 +24,47 @@ public enum JournalState: String, Sendable, Codable, CaseIterable {
 
 /// One row of the `uploads` table. Times are seconds since 1970 (REAL columns).
 public struct JournalRow: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    /// The SQLite table these rows live in (the upload journal).
     public static let databaseTableName = "uploads"
+    /// Journal id (uploads.id), nil before insertion; also names the spool file `spoolDir/<id>`.
     public var id: Int64?
+    /// The album directory the file was written in (albums.row); nil for upload/.
     public var albumRow: Int64?
+    /// The file's name in its directory (follows renames).
     public var name: String
+    /// The `JournalState` raw value as stored; use `journalState` for the typed state.
     public var state: String
+    /// Local spool file holding the written bytes (`spoolDir/<id>`).
     public var spoolPath: String
+    /// Bytes in the spool file (set when the file is closed).
     public var size: Int64
+    /// SHA-256 of the spooled bytes, set at close (user.gphotos.original_sha256); nil while writing.
     public var sha256: String?
+    /// MIME type sniffed from the spool's first bytes at close; nil until then.
     public var mimeType: String?
+    /// Permission bits the file shows (default 0644).
     public var mode: Int64
+    /// Modification time the file shows.
     public var mtime: Double
+    /// Token from the bytes upload, held for batchCreate; nil before upload or once used.
     public var uploadToken: String?
+    /// When `uploadToken` was received; past the token lifetime the bytes are uploaded again.
     public var uploadTokenAt: Double?
+    /// JSON of the resumable upload session (`UploadSession`), to resume an interrupted upload.
     public var resumable: String?
+    /// The committed item (items.row), set once Google confirms the upload.
     public var itemRow: Int64?
+    /// The item this write overwrites (items.row): removed from the album after commit.
     public var replacesItemRow: Int64?
+    /// The last failure message; for `failed` rows, why the upload gave up.
     public var error: String?
+    /// Failed upload or batchCreate attempts so far; drives backoff and the give-up limit.
     public var attempts: Int64
+    /// Earliest time the uploader acts on the row (write-back delay, backoff or quota pause).
     public var notBefore: Double?
+    /// When the row was created (the file was first opened for writing).
     public var createdAt: Double
+    /// When the row last changed.
     public var updatedAt: Double
     /// Unlinked while its batchCreate was in flight: removed from the album once committed (migration v2-write).
     public var unlinked: Bool
@@ -67,14 +88,23 @@ public struct JournalRow: Codable, Sendable, Equatable, FetchableRecord, Persist
 
 /// What Google returned for a committed item (written into `items`).
 public struct CommittedItem: Sendable, Equatable {
+    /// Google's media item id.
     public var googleId: String
+    /// The filename Google stored.
     public var filename: String
+    /// MIME type Google reports.
     public var mimeType: String
+    /// True for videos (downloaded with `=dv`).
     public var isVideo: Bool
+    /// Capture time (seconds since 1970), nil when Google gave none.
     public var creationTime: Double?
+    /// Pixel width.
     public var width: Int64
+    /// Pixel height.
     public var height: Int64
+    /// Link to the item in the Google Photos web app.
     public var productUrl: String
+    /// The item's description (caption) as Google stores it.
     public var description: String
     /// Creates a value.
     public init(googleId: String, filename: String, mimeType: String, isVideo: Bool, creationTime: Double?, width: Int64,
@@ -87,18 +117,27 @@ public struct CommittedItem: Sendable, Equatable {
 
 /// An item's identity and memberships, for mutations of committed files.
 public struct ItemBrief: Sendable, Equatable {
+    /// items.row (the file's inode).
     public var row: Int64
+    /// Google's media item id.
     public var googleId: String
+    /// The filename as Google has it.
     public var filename: String
+    /// Rows of the albums the item is in, ascending.
     public var albumRows: [Int64]
+    /// SHA-256 of the original bytes (uploads by this mount or a sync run), else nil.
     public var originalSha256: String?
+    /// Size of the original bytes, when `originalSha256` is known.
     public var originalSize: Int64?
 }
 
 /// An album's identity.
 public struct AlbumBrief: Sendable, Equatable {
+    /// albums.row (the directory's inode).
     public var row: Int64
+    /// Google's album id.
     public var googleId: String
+    /// The title as Google has it.
     public var title: String
 }
 

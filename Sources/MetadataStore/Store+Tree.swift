@@ -70,15 +70,25 @@ public struct ItemRecord: Sendable, Equatable {
 
 /// A media item as an API listing returned it (no size: the API never reports one).
 public struct ItemUpsert: Sendable, Equatable {
+    /// Google's media item id.
     public var googleId: String
+    /// The filename as Google has it.
     public var filename: String
+    /// MIME type from the listing.
     public var mimeType: String
+    /// True for videos (download with `=dv`).
     public var isVideo: Bool
+    /// Capture time (seconds since 1970), nil when unknown.
     public var creationTime: Double?
+    /// Pixel width, nil when the listing gave none.
     public var width: Int64?
+    /// Pixel height, nil when the listing gave none.
     public var height: Int64?
+    /// Link to the item in the Google Photos web app.
     public var productUrl: String?
+    /// The item's description (caption).
     public var description: String?
+    /// Base URL from this listing (valid 60 minutes); nil or empty keeps the stored one.
     public var baseUrl: String?
     /// Creates an upsert.
     public init(googleId: String, filename: String, mimeType: String, isVideo: Bool, creationTime: Double?, width: Int64?,
@@ -91,10 +101,15 @@ public struct ItemUpsert: Sendable, Equatable {
 
 /// An album as albums.list returned it.
 public struct AlbumUpsert: Sendable, Equatable {
+    /// Google's album id.
     public var googleId: String
+    /// The title as Google has it.
     public var title: String
+    /// Link to the album in the Google Photos web app.
     public var productUrl: String?
+    /// Number of items Google reports in the album.
     public var mediaItemsCount: Int64
+    /// Whether this app may add items (albums it created).
     public var isWriteable: Bool
     /// Creates an upsert.
     public init(googleId: String, title: String, productUrl: String?, mediaItemsCount: Int64, isWriteable: Bool) {
@@ -105,9 +120,13 @@ public struct AlbumUpsert: Sendable, Equatable {
 
 /// One content-cache index row.
 public struct ContentRecord: Sendable, Equatable {
+    /// The cached item (items.row).
     public var itemRow: Int64
+    /// The cache file holding the item's bytes (as served by =d / =dv).
     public var path: String
+    /// Bytes in the cache file (0 while a download starts; the full size once complete).
     public var size: Int64
+    /// True once the download finished; incomplete rows (left by a crash) are removed at start.
     public var complete: Bool
     /// Creates a row.
     public init(itemRow: Int64, path: String, size: Int64, complete: Bool) {
@@ -117,7 +136,9 @@ public struct ContentRecord: Sendable, Equatable {
 
 /// A date bucket of the media/by-* trees: start (inclusive) and end (exclusive) in seconds since 1970, UTC.
 public struct DateSpan: Sendable, Equatable {
+    /// First second of the bucket (inclusive).
     public var start: Double
+    /// End of the bucket (exclusive).
     public var end: Double
     /// Creates a span.
     public init(start: Double, end: Double) { self.start = start; self.end = end }

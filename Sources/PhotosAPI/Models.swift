@@ -98,10 +98,15 @@ public struct Album: Codable, Sendable, Equatable {
 
 /// Photo metadata.
 public struct PhotoMetadata: Codable, Sendable, Equatable {
+    /// Camera brand ("" when absent).
     public var cameraMake: String
+    /// Camera model ("" when absent).
     public var cameraModel: String
+    /// Lens focal length in millimetres (0 when absent).
     public var focalLength: Double
+    /// Aperture f-number (0 when absent).
     public var apertureFNumber: Double
+    /// ISO sensitivity (0 when absent).
     public var isoEquivalent: Int64
     /// Exposure in seconds (from "0.005s").
     public var exposureTime: Double?
@@ -116,8 +121,11 @@ public struct PhotoMetadata: Codable, Sendable, Equatable {
 
 /// Video metadata.
 public struct VideoMetadata: Codable, Sendable, Equatable {
+    /// Camera brand ("" when absent).
     public var cameraMake: String
+    /// Camera model ("" when absent).
     public var cameraModel: String
+    /// Frame rate (0 when absent).
     public var fps: Double
     /// UNSPECIFIED, PROCESSING, READY or FAILED.
     public var status: String
@@ -154,13 +162,19 @@ public struct MediaMetadata: Codable, Sendable, Equatable {
 
 /// A Library API media item (§4.1).
 public struct MediaItem: Codable, Sendable, Equatable {
+    /// Persistent media item id.
     public var id: String
+    /// The item's description (caption), "" when none.
     public var description: String
+    /// Link to the item in the Google Photos web app (needs the user's login).
     public var productUrl: String
     /// Temporary (60 min) base URL; never persist it.
     public var baseUrl: String
+    /// MIME type (e.g. image/jpeg, video/mp4).
     public var mimeType: String
+    /// Filename as shown in Google Photos (the name it was uploaded with).
     public var filename: String
+    /// Capture time, dimensions and photo or video details.
     public var mediaMetadata: MediaMetadata
     enum CodingKeys: String, CodingKey { case id, description, productUrl, baseUrl, mimeType, filename, mediaMetadata }
     /// Tolerant decoding.
@@ -184,7 +198,9 @@ public struct Page<Element: Sendable>: Sendable {
 
 /// A per-item result of mediaItems.batchGet.
 public struct MediaItemResult: Decodable, Sendable, Equatable {
+    /// The item, when it could be fetched.
     public var mediaItem: MediaItem?
+    /// Why the item could not be fetched; nil or code 0 on success.
     public var status: GoogleStatus?
     enum CodingKeys: String, CodingKey { case mediaItem, status }
     /// Tolerant decoding.
@@ -196,9 +212,11 @@ public struct MediaItemResult: Decodable, Sendable, Equatable {
 
 /// A per-item result of mediaItems.batchCreate.
 public struct NewMediaItemResult: Decodable, Sendable, Equatable {
+    /// The upload token of the request item this result answers.
     public var uploadToken: String
     /// Per-item status; absent or code 0 is success.
     public var status: GoogleStatus
+    /// The created item; nil when creation failed.
     public var mediaItem: MediaItem?
     enum CodingKeys: String, CodingKey { case uploadToken, status, mediaItem }
     /// Tolerant decoding.
@@ -217,8 +235,11 @@ public struct NewMediaItemResult: Decodable, Sendable, Equatable {
 
 /// One item to create from an upload token.
 public struct NewMediaItem: Sendable, Equatable {
+    /// Token returned by the bytes upload (valid for a day).
     public var uploadToken: String
+    /// Filename to show in Google Photos (simpleMediaItem.fileName); nil leaves Google's choice.
     public var fileName: String?
+    /// Description (caption) to give the item; nil for none.
     public var description: String?
     /// Creates an item spec.
     public init(uploadToken: String, fileName: String? = nil, description: String? = nil) {
@@ -228,8 +249,11 @@ public struct NewMediaItem: Sendable, Equatable {
 
 /// Where batchCreate places new items in the album.
 public struct AlbumPosition: Sendable, Equatable, Encodable {
+    /// FIRST_IN_ALBUM, LAST_IN_ALBUM, AFTER_MEDIA_ITEM or AFTER_ENRICHMENT_ITEM.
     public var position: String
+    /// The media item to insert after (with AFTER_MEDIA_ITEM).
     public var relativeMediaItemId: String?
+    /// The enrichment item to insert after (with AFTER_ENRICHMENT_ITEM).
     public var relativeEnrichmentItemId: String?
     /// Creates a position (FIRST_IN_ALBUM, LAST_IN_ALBUM, AFTER_MEDIA_ITEM, AFTER_ENRICHMENT_ITEM).
     public init(position: String, relativeMediaItemId: String? = nil, relativeEnrichmentItemId: String? = nil) {
@@ -241,21 +265,27 @@ public struct AlbumPosition: Sendable, Equatable, Encodable {
 public struct SearchFilters: Sendable, Equatable, Encodable {
     /// A calendar date; 0 = unspecified part.
     public struct DateValue: Sendable, Equatable, Encodable {
+        /// Year (0 = any year), month 1-12 and day 1-31 (0 = unspecified).
         public var year: Int, month: Int, day: Int
         /// Creates a date.
         public init(year: Int, month: Int = 0, day: Int = 0) { self.year = year; self.month = month; self.day = day }
     }
     /// A date range.
     public struct DateRange: Sendable, Equatable, Encodable {
+        /// First and last day of the range, both included.
         public var startDate: DateValue, endDate: DateValue
         /// Creates a range.
         public init(startDate: DateValue, endDate: DateValue) { self.startDate = startDate; self.endDate = endDate }
     }
+    /// Days to match (at most 5); an item matching any date or range passes.
     public var dates: [DateValue] = []
+    /// Date ranges to match (at most 5); an item matching any date or range passes.
     public var ranges: [DateRange] = []
     /// ALL_MEDIA, PHOTO or VIDEO.
     public var mediaType: String?
+    /// Also return archived items (the API leaves them out by default).
     public var includeArchivedMedia: Bool = false
+    /// Only items the user marked as favourite (featureFilter FAVORITES).
     public var favoritesOnly: Bool = false
     /// Creates empty filters.
     public init() {}

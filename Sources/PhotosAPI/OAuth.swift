@@ -5,6 +5,7 @@ import Logging
 
 /// Google's token-endpoint answer.
 public struct TokenResponse: Decodable, Sendable, Equatable, CustomStringConvertible {
+    /// Short-lived bearer token for API calls (access_token).
     public var accessToken: String
     /// Seconds until the access token expires.
     public var expiresIn: Double
@@ -12,6 +13,7 @@ public struct TokenResponse: Decodable, Sendable, Equatable, CustomStringConvert
     public var refreshToken: String?
     /// Space-separated scopes granted.
     public var scope: String?
+    /// Token type, normally "Bearer" (the default when absent).
     public var tokenType: String
 
     enum CodingKeys: String, CodingKey { case accessToken = "access_token", expiresIn = "expires_in", refreshToken = "refresh_token", scope, tokenType = "token_type" }
@@ -81,6 +83,7 @@ enum FormEncoding {
 
 /// Talks to the OAuth endpoints of one endpoint set.
 public struct OAuthClient: Sendable {
+    /// The token, authorize and revoke URLs used (Google's or an emulator's).
     public let endpoints: PhotosEndpoints
     let transport: any HTTPTransport
     let logger: Logger

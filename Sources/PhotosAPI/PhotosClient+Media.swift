@@ -4,7 +4,9 @@ import Synchronization
 
 /// A byte range of a download (inclusive end; nil end = to the end of the file).
 public struct ByteRange: Sendable, Equatable {
+    /// First byte offset (zero-based).
     public var start: Int64
+    /// Last byte offset, inclusive; nil reads to the end of the file.
     public var end: Int64?
     /// Creates a range.
     public init(start: Int64, end: Int64? = nil) { self.start = start; self.end = end }

@@ -3,6 +3,7 @@ import Foundation
 
 /// A picking session.
 public struct PickingSession: Codable, Sendable, Equatable {
+    /// Session id, used to poll the session and list its picked items.
     public var id: String
     /// URL to show the user (link or QR code).
     public var pickerUri: String
@@ -42,12 +43,17 @@ public struct PickingSession: Codable, Sendable, Equatable {
 
 /// A picked item's file metadata; width and height are plain integers here.
 public struct MediaFileMetadata: Codable, Sendable, Equatable {
+    /// Pixel width.
     public var width: Int64
+    /// Pixel height.
     public var height: Int64
+    /// Camera brand ("" when absent).
     public var cameraMake: String
+    /// Camera model ("" when absent).
     public var cameraModel: String
     /// Video processing status (videoMetadata.processingStatus), "" for photos.
     public var processingStatus: String
+    /// Video frame rate (videoMetadata.fps), 0 for photos.
     public var fps: Double
     enum CodingKeys: String, CodingKey { case width, height, cameraMake, cameraModel, videoMetadata }
     private enum VKeys: String, CodingKey { case fps, processingStatus }
@@ -69,8 +75,11 @@ public struct MediaFileMetadata: Codable, Sendable, Equatable {
 public struct MediaFile: Codable, Sendable, Equatable {
     /// Temporary base URL; downloads need the Bearer header.
     public var baseUrl: String
+    /// MIME type of the file.
     public var mimeType: String
+    /// The file's name (the Picker puts it here, not on the item).
     public var filename: String
+    /// Dimensions and camera details; nil when absent.
     public var mediaFileMetadata: MediaFileMetadata?
     enum CodingKeys: String, CodingKey { case baseUrl, mimeType, filename, mediaFileMetadata }
     /// Tolerant decoding.
@@ -83,11 +92,13 @@ public struct MediaFile: Codable, Sendable, Equatable {
 
 /// An item the user picked.
 public struct PickedMediaItem: Codable, Sendable, Equatable {
+    /// The picked item's id in the Picker API.
     public var id: String
     /// Capture time.
     public var createTime: Date?
     /// PHOTO, VIDEO or TYPE_UNSPECIFIED.
     public var type: String
+    /// The file to download (base URL, MIME type, filename); nil when absent.
     public var mediaFile: MediaFile?
     enum CodingKeys: String, CodingKey { case id, createTime, type, mediaFile }
     /// Tolerant decoding.

@@ -8,15 +8,19 @@ import Glibc
 public struct StoredCredentials: Codable, Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Account name (file name without .json).
     public var account: String
+    /// OAuth client id the refresh token was issued to.
     public var clientId: String
     /// Desktop clients have a (non-confidential) secret; nil for clients without one.
     public var clientSecret: String?
+    /// Long-lived refresh token, used to mint access tokens.
     public var refreshToken: String
+    /// The last access token; nil when none is cached.
     public var accessToken: String?
     /// When `accessToken` expires.
     public var expiry: Date?
     /// Scopes granted, from the token response; nil when unknown (e.g. imported from rclone).
     public var scopes: [String]?
+    /// Token type for the Authorization header, normally "Bearer".
     public var tokenType: String
     /// The endpoints this account talks to.
     public var endpoints: PhotosEndpoints

@@ -139,7 +139,7 @@ extension PhotosFS {
                 }
             }
             try db(path, { () throws(StoreError) in try store.setItemSize(row: item.row, size: size) })
-            sizeLearned()
+            sizeLearned(row: item.row, size: size)
             return size
         } catch {
             logger.warning("could not learn the size", metadata: ["path": "\(path)", "error": "\(error)"])
@@ -310,7 +310,7 @@ extension PhotosFS {
             }
             let size = d.written
             try db(path, { () throws(StoreError) in try store.completeContent(item: item.row, size: size, at: clock.now().timeIntervalSince1970) })
-            sizeLearned()
+            sizeLearned(row: item.row, size: size)
         } catch {
             failure = error
         }

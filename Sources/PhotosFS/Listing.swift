@@ -102,7 +102,9 @@ extension PhotosFS {
         let built = try buildListing(node)
         let deps = listingDeps(node)
         var listing = TreeState.Listing(entries: built.map(\.entry), nodes: built.map(\.node), index: [:], deps: deps, tick: 0)
-        listing.unknownSizes = built.contains { b in b.entry.entry.attributes.sizeUnknown || (b.entry.entry.attrTimeout == 0 && b.entry.entry.attributes.kind == .file) }
+        for (i, b) in built.enumerated() where b.entry.entry.attributes.sizeUnknown {
+            if case .item(let row) = b.node { listing.unknownRows[row] = i }
+        }
         listing.index.reserveCapacity(built.count)
         for (i, e) in built.enumerated() where listing.index[e.entry.name] == nil { listing.index[e.entry.name] = i }
         let stored = listing

@@ -22,8 +22,9 @@ final class TreeState: Sendable {
         /// Refresh keys whose completion invalidates this listing.
         var deps: Set<String>
         var tick: UInt64
-        /// Some item's size was unknown when built (its entry carries 0 s timeouts); rebuilt once a size is learned.
-        var unknownSizes = false
+        /// Items whose size was unknown when built (entries with 0 s timeouts), by row → entry index: patched in place
+        /// as sizes are learned (`sizeLearned`).
+        var unknownRows: [Int64: Int] = [:]
     }
 
     struct State {
@@ -280,16 +281,24 @@ extension PhotosFS {
         }
     }
 
-    /// Forgets cached listings of `node` (after a local change). Album-tree directories share one title tree, so a
-    /// change to any of them rebuilds all of them.
-    /// A size was learned: listings built while it was unknown are rebuilt at the next opendir, so their entries
-    /// carry real cache timeouts and a warm `ls -l` is answered by the kernel's cache.
-    func sizeLearned() {
+    /// An item's size was learned (HEAD or download): cached listings that showed it with an unknown size get the
+    /// size and real cache timeouts in place, so the next readdirplus lets the kernel answer a warm `ls -l` alone.
+    func sizeLearned(row: Int64, size: Int64) {
         tree.state.withLock { s in
-            for (k, l) in s.listings where l.unknownSizes { s.cachedEntries -= l.entries.count; s.listings[k] = nil }
+            for key in s.listings.keys where !(s.listings[key]!.unknownRows.isEmpty) {
+                guard let i = s.listings[key]!.unknownRows.removeValue(forKey: row) else { continue }
+                var e = s.listings[key]!.entries[i].entry
+                e.attributes.size = size
+                e.attributes.sizeUnknown = false
+                e.entryTimeout = options.dirCacheTime
+                e.attrTimeout = 3600
+                s.listings[key]!.entries[i].entry = e
+            }
         }
     }
 
+    /// Forgets cached listings of `node` (after a local change). Album-tree directories share one title tree, so a
+    /// change to any of them rebuilds all of them.
     func invalidateListing(_ node: NodeID) {
         tree.state.withLock { s in
             s.invalidations &+= 1
