@@ -202,6 +202,18 @@ extension FuseMount {
         }
         ops.read = { req, ino, size, off, fi in
             let h = fi!.pointee.fh
+            // Bytes already in the content cache (or spool) are answered on this libfuse thread: no Task hop.
+            let ctx = context(req)
+            do throws(FSError) {
+                if let data = try ctx.fs.readNow(ino, handle: h, offset: Int64(off), size: size) {
+                    _ = data.withUnsafeBytes { b in fuse_reply_buf(req, b.baseAddress?.assumingMemoryBound(to: CChar.self), b.count) }
+                    return
+                }
+            } catch {
+                ctx.log(error, "read \(ino)")
+                _ = fuse_reply_err(req, error.errno)
+                return
+            }
             serve(req, "read \(ino)") { fs, r throws(FSError) in
                 let data = try await fs.read(ino, handle: h, offset: Int64(off), size: size)
                 _ = data.withUnsafeBytes { b in fuse_reply_buf(r.raw, b.baseAddress?.assumingMemoryBound(to: CChar.self), b.count) }

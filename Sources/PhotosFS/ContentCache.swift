@@ -47,6 +47,11 @@ final class Download: Sendable {
         for c in all { c.resume() }
     }
 
+    /// (bytes on disk, ended, error) when `need` bytes are on disk or the download ended; nil while still short.
+    func ready(for need: Int64) -> (written: Int64, done: Bool, error: FSError?)? {
+        state.withLock { s in s.done || s.written >= need ? (s.written, s.done, s.error) : nil }
+    }
+
     /// Waits until `need` bytes are on disk or the download ended; returns (bytes on disk, ended, error).
     /// Bounded by the download itself: the client's idle timeout and retry policy end every transfer.
     func wait(for need: Int64) async -> (written: Int64, done: Bool, error: FSError?) {
@@ -209,15 +214,22 @@ extension PhotosFS {
 
     /// Reads `size` bytes at `offset`, waiting only until they are on disk.
     func treeRead(_ reader: ItemReader, offset: Int64, size: Int) async throws(FSError) -> Data {
+        if let data = try treeReadNow(reader, offset: offset, size: size) { return data }
+        _ = await reader.download?.wait(for: offset + Int64(size))
+        return try treeReadNow(reader, offset: offset, size: size) ?? Data()   // the download ended or has the range
+    }
+
+    /// Reads `size` bytes at `offset` when they are on disk already (or the download ended); nil when the caller
+    /// has to wait for the download. The FUSE adapter answers such reads on its own thread, without a Task.
+    func treeReadNow(_ reader: ItemReader, offset: Int64, size: Int) throws(FSError) -> Data? {
         let path = pathOf(.item(reader.row))
         guard offset >= 0, size >= 0 else { throw FSError(EINVAL, "\(path): negative offset or size") }
         if tree.state.withLock({ $0.goneRows.contains(reader.row) }) { throw FSError.stale(path) }
         var limit = Int64.max
         if let d = reader.download {
-            let (written, done, error) = await d.wait(for: offset + Int64(size))
+            guard let (written, done, error) = d.ready(for: offset + Int64(size)) else { return nil }
             if let error { throw FSError(error.errno, error.message) }
             if done { limit = written }
-            if tree.state.withLock({ $0.goneRows.contains(reader.row) }) { throw FSError.stale(path) }
         }
         let want = Int(max(0, min(Int64(size), limit - offset)))
         guard want > 0 else { return Data() }

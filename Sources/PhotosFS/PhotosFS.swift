@@ -153,6 +153,15 @@ public final class PhotosFS: Sendable {
         }
     }
 
+    /// Reads at `offset` without waiting: the bytes, or nil when they are still being downloaded (then call `read`).
+    public func readNow(_ ino: UInt64, handle: UInt64, offset: Int64, size: Int) throws(FSError) -> Data? {
+        switch handles.get(handle) {
+        case .reader(let r)?: return try treeReadNow(r, offset: offset, size: size)
+        case .spool(let s)?: return try writeRead(s, offset: offset, size: size)
+        default: throw FSError(EBADF, "file handle \(handle)")
+        }
+    }
+
     /// Writes at `offset`; returns the bytes written.
     public func write(_ ino: UInt64, handle: UInt64, offset: Int64, data: Data) async throws(FSError) -> Int {
         guard let s = spool(handle) else { throw FSError(EBADF, "file handle \(handle) is not open for writing") }

@@ -248,7 +248,7 @@ struct PropertyTests {
             guard let victim = committed.randomElement(using: &g) else { return readdirOp(title) }
             return remoteRemoveOp(title, victim)
         case 83..<86:
-            // A new core sends journaled files at once (docs/SEMANTICS-write.md: no write-back delay after a
+            // A new core sends journaled files at once (docs/SEMANTICS.md: no write-back delay after a
             // restart), so their state is only known again once settled.
             return PropertyOp(text: "restart (shutdown, new core on the same cache dir), settle") { w, m in
                 try await w.restart()

@@ -84,6 +84,22 @@ struct ToolTests {
         }
     }
 
+    @Test("cp of 12 files one after another shares batchCreate calls (-o writeback=0)")
+    func cpSharesBatchCreate() async throws {
+        try await withFS(.mount) { fs, emu in
+            let src = TempDir()
+            for i in 1...12 { _ = FileManager.default.createFile(atPath: src.file("p\(i).jpg"), contents: makeJPEG(padding: 2000)) }
+            let m = (fs as! MountedFS).root
+            _ = tool("mkdir \"$MNT/album/Batch\" && cp \"$SRC\"/*.jpg \"$MNT/album/Batch/\"", mnt: m, src: src.path)
+            try await fs.waitForUploads(timeout: 60)
+            #expect(try await fs.list("album/Batch").count == 12)
+            let counts = try await emu.requestCounts()
+            #expect(counts["uploads"] == 12, "\(counts)")
+            // cp closes each file only after the previous one was written; one batchCreate per file would be 12.
+            #expect((counts["mediaItems.batchCreate"] ?? 0) <= 3, "\(counts)")
+        }
+    }
+
     @Test("mv of a committed file between albums")
     func mvBetweenAlbums() async throws {
         try await withFS(.mount) { fs, _ in
