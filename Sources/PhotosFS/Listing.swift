@@ -101,12 +101,10 @@ extension PhotosFS {
         let epoch = tree.state.withLock { $0.invalidations }
         let built = try buildListing(node)
         let deps = listingDeps(node)
-        var listing = TreeState.Listing(entries: built.map(\.entry), nodes: built.map(\.node), index: [:], deps: deps, tick: 0)
+        var listing = TreeState.Listing(entries: built.map(\.entry), deps: deps)
         for (i, b) in built.enumerated() where b.entry.entry.attributes.sizeUnknown {
             if case .item(let row) = b.node { listing.unknownRows[row] = i }
         }
-        listing.index.reserveCapacity(built.count)
-        for (i, e) in built.enumerated() where listing.index[e.entry.name] == nil { listing.index[e.entry.name] = i }
         let stored = listing
         if built.count >= 10_000 { Self.returnFreedMemory() }
         tree.state.withLock { s in

@@ -17,14 +17,41 @@ final class TreeState: Sendable {
     /// A directory's committed entries as last built from SQLite (names computed once per refresh).
     struct Listing: Sendable {
         var entries: [DirEntry]
-        var nodes: [NodeID]
-        var index: [String: Int]
+        /// Entry indices sorted by name bytes (equal names: first entry first), for lookups by binary search: 4 bytes
+        /// an entry where a [String: Int] index took ~40 (docs/PERFORMANCE.md, RSS).
+        var byName: [Int32]
         /// Refresh keys whose completion invalidates this listing.
         var deps: Set<String>
         var tick: UInt64
         /// Items whose size was unknown when built (entries with 0 s timeouts), by row → entry index: patched in place
         /// as sizes are learned (`sizeLearned`).
         var unknownRows: [Int64: Int] = [:]
+
+        /// A listing of `entries` (their inode numbers name their nodes).
+        init(entries: [DirEntry], deps: Set<String>) {
+            self.entries = entries
+            self.deps = deps
+            self.tick = 0
+            byName = (0..<Int32(entries.count)).sorted { a, b in
+                let x = entries[Int(a)].name.utf8, y = entries[Int(b)].name.utf8
+                return x.elementsEqual(y) ? a < b : x.lexicographicallyPrecedes(y)
+            }
+        }
+
+        /// The node of entry `i`.
+        func node(_ i: Int) -> NodeID { NodeID(ino: entries[i].entry.attributes.ino) ?? .root }
+
+        /// The index of the first entry named `name` (bytes compared, as the kernel does), nil when none.
+        func find(_ name: String) -> Int? {
+            let key = name.utf8
+            var lo = 0, hi = byName.count
+            while lo < hi {   // bounded: the range halves each pass
+                let mid = (lo + hi) / 2
+                if entries[Int(byName[mid])].name.utf8.lexicographicallyPrecedes(key) { lo = mid + 1 } else { hi = mid }
+            }
+            guard lo < byName.count, entries[Int(byName[lo])].name.utf8.elementsEqual(key) else { return nil }
+            return Int(byName[lo])
+        }
     }
 
     struct State {
@@ -151,8 +178,8 @@ extension PhotosFS {
             return EntryReply(attributes: p.attributes, entryTimeout: 0, attrTimeout: 0)
         }
         let listing = try await committedListing(parent)
-        guard let i = listing.index[name], !pending.hides(listing.nodes[i]) else { throw FSError.noEntry(pathOf(parent) + "/" + name) }
-        let node = listing.nodes[i]
+        guard let i = listing.find(name), !pending.hides(listing.node(i)) else { throw FSError.noEntry(pathOf(parent) + "/" + name) }
+        let node = listing.node(i)
         if case .item(let row) = node {
             var item = try liveItem(row)
             if item.size == nil, options.size == .exact, let n = await learnSize(item) { item.size = n }
@@ -205,7 +232,8 @@ extension PhotosFS {
         var entries = listing.entries
         if !pending.files.isEmpty || !pending.replaced.isEmpty {
             let shadowed = Set(pending.files.map(\.name))
-            entries = zip(listing.entries, listing.nodes).filter { !shadowed.contains($0.0.name) && !pending.hides($0.1) }.map(\.0)
+            entries = listing.entries.indices.filter { !shadowed.contains(listing.entries[$0].name) && !pending.hides(listing.node($0)) }
+                .map { listing.entries[$0] }
             for p in pending.files {
                 entries.append(DirEntry(name: p.name, entry: EntryReply(attributes: p.attributes, entryTimeout: 0, attrTimeout: 0)))
             }
@@ -222,7 +250,7 @@ extension PhotosFS {
         let pending = try pendingFor(parent)
         if let p = pending.files.first(where: { $0.name == name }) { return NodeID(ino: p.attributes.ino) }
         let listing = try await committedListing(parent)
-        return listing.index[name].map { listing.nodes[$0] }.flatMap { pending.hides($0) ? nil : $0 }
+        return listing.find(name).map { listing.node($0) }.flatMap { pending.hides($0) ? nil : $0 }
     }
 
     /// Pending entries of a directory that can hold them (album dirs, upload/).
