@@ -77,11 +77,12 @@ extension Emulator {
         let token = call.queryValue("pageToken")
         let base = publicBase(call.request)
         let page = try store.db.read { db -> Page<ItemRecord> in
-            let ids = try String.fetchAll(db, sql: """
-                SELECT m.id FROM media_items m WHERE m.user_id = ? AND m.archived = 0 AND \(Emulator.visibleItemSQL)
-                ORDER BY m.creation_time DESC, m.seq DESC
-                """, arguments: [me.userID, me.clientID, me.clientID])
-            return try itemPage(db, ids: paginate(ids, size: size, token: token, queryKey: "mediaItems.list"))
+            try itemPage(db, ids: paginate(size: size, token: token, queryKey: "mediaItems.list") { offset, limit in
+                try String.fetchAll(db, sql: """
+                    SELECT m.id FROM media_items m WHERE m.user_id = ? AND m.archived = 0 AND \(Emulator.visibleItemSQL)
+                    ORDER BY m.creation_time DESC, m.seq DESC LIMIT ? OFFSET ?
+                    """, arguments: [me.userID, me.clientID, me.clientID, limit, offset])
+            })
         }
         return HTTPOut.json(itemPageJSON(page, caller: me, base: base, albumID: nil))
     }
@@ -118,11 +119,12 @@ extension Emulator {
         if let albumID {
             let page = try store.db.read { db -> Page<ItemRecord> in
                 let album = try ownAlbum(db, id: albumID, caller: me)
-                let ids = try String.fetchAll(db, sql: """
-                    SELECT m.id FROM album_items ai JOIN media_items m ON m.id = ai.item_id
-                    WHERE ai.album_id = ? AND m.user_id = ? ORDER BY ai.position
-                    """, arguments: [album.id, me.userID])
-                return try itemPage(db, ids: paginate(ids, size: size, token: token, queryKey: queryKey))
+                return try itemPage(db, ids: paginate(size: size, token: token, queryKey: queryKey) { offset, limit in
+                    try String.fetchAll(db, sql: """
+                        SELECT m.id FROM album_items ai JOIN media_items m ON m.id = ai.item_id
+                        WHERE ai.album_id = ? AND m.user_id = ? ORDER BY ai.position LIMIT ? OFFSET ?
+                        """, arguments: [album.id, me.userID, limit, offset])
+                })
             }
             return HTTPOut.json(itemPageJSON(page, caller: me, base: base, albumID: albumID))
         }

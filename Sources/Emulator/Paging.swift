@@ -37,6 +37,16 @@ extension Emulator {
     /// Cuts page `token` from `all`. `queryKey` names the query; with `bindPageTokens` a token from another query is a 400.
     /// With `shortPageEvery` = N, every Nth page of a listing holds fewer items (possibly none) and still has a token.
     func paginate<T: Sendable>(_ all: [T], size: Int, token: String?, queryKey: String) throws(APIError) -> Page<T> {
+        try paginate(size: size, token: token, queryKey: queryKey) { offset, limit in
+            let start = min(offset, all.count)
+            return Array(all[start..<min(all.count, start + limit)])
+        }
+    }
+
+    /// The same page, with `fetch(offset, limit)` reading only the rows the page needs (SQL LIMIT/OFFSET over an
+    /// index), so a page deep in a 100,000-item album costs one page, not one scan of every id.
+    func paginate<T: Sendable>(size: Int, token: String?, queryKey: String,
+                               fetch: (_ offset: Int, _ limit: Int) throws -> [T]) throws(APIError) -> Page<T> {
         var offset = 0
         var ordinal = 1
         let qhash = Emulator.base64url(Data(SHA256.hash(data: Data(queryKey.utf8))).prefix(9))
@@ -54,15 +64,16 @@ extension Emulator {
             offset = o; ordinal = k
         }
         func makeToken(_ o: Int, _ k: Int) -> String { Emulator.base64url(Data("pt1|\(o)|\(k)|\(qhash)".utf8)) }
-        let start = min(offset, all.count)
-        var take = min(size, all.count - start)
+        // One row past the page says whether another page follows.
+        let window: [T]
+        do { window = try fetch(offset, size + 1) } catch { throw .internalError() }
+        var take = min(size, window.count)
         let every = config.shortPageEvery
-        if every > 0 && ordinal % every == 0 && start < all.count {
+        if every > 0 && ordinal % every == 0 && !window.isEmpty {
             // Alternate between empty and half-size pages so clients meet both.
             take = (ordinal / every) % 2 == 1 ? 0 : take / 2
         }
-        let end = start + take
-        let next = end < all.count ? makeToken(end, ordinal + 1) : nil
-        return Page(items: Array(all[start..<end]), nextPageToken: next)
+        let next = window.count > take ? makeToken(offset + take, ordinal + 1) : nil
+        return Page(items: Array(window[0..<take]), nextPageToken: next)
     }
 }
