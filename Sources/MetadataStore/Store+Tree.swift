@@ -52,6 +52,11 @@ public struct ItemRecord: Sendable, Equatable {
     static let columns = "i.row, i.googleId, CAST(i.filename AS BLOB), i.mimeType, i.isVideo, i.creationTime, i.width, i.height, i.productUrl, "
         + "i.size, i.baseUrl, i.baseUrlAt, i.originalSha256, i.originalSize, i.gone"
 
+    /// `columns` for directory listings: the URLs and hashes come back nil (a listing needs ids, names, sizes and
+    /// times), so a 100,000-item listing does not hold 100,000 base URLs while it is built.
+    static let listColumns = "i.row, i.googleId, CAST(i.filename AS BLOB), i.mimeType, i.isVideo, i.creationTime, i.width, i.height, NULL, "
+        + "i.size, NULL, NULL, NULL, i.originalSize, i.gone"
+
     /// Items of a query selecting `columns`, read through a cursor: a listing of 100,000 items never holds
     /// 100,000 GRDB rows at once besides the records (docs/PERFORMANCE.md, RSS).
     static func fetch(_ db: Database, _ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> [ItemRecord] {
@@ -314,28 +319,28 @@ extension MetadataStore {
         }
     }
 
-    /// An album's items in album order (one query).
+    /// An album's items in album order (one query; listing columns: URLs and hashes nil).
     public func albumItems(album: Int64) throws(StoreError) -> [ItemRecord] {
         try read { db in
             try ItemRecord.fetch(db, """
-                SELECT \(ItemRecord.columns) FROM albumItems a JOIN items i ON i.row = a.itemRow
+                SELECT \(ItemRecord.listColumns) FROM albumItems a JOIN items i ON i.row = a.itemRow
                 WHERE a.albumRow = ? AND i.gone = 0 ORDER BY a.position
                 """, [album])
         }
     }
 
-    /// Every item not gone (media/all), by capture time.
+    /// Every item not gone (media/all), by capture time (listing columns).
     public func allItems() throws(StoreError) -> [ItemRecord] {
         try read { db in
-            try ItemRecord.fetch(db, "SELECT \(ItemRecord.columns) FROM items i WHERE i.gone = 0 ORDER BY i.creationTime, i.row")
+            try ItemRecord.fetch(db, "SELECT \(ItemRecord.listColumns) FROM items i WHERE i.gone = 0 ORDER BY i.creationTime, i.row")
         }
     }
 
-    /// Items with a capture time in `span` (a date directory), by capture time.
+    /// Items with a capture time in `span` (a date directory), by capture time (listing columns).
     public func items(in span: DateSpan) throws(StoreError) -> [ItemRecord] {
         try read { db in
             try ItemRecord.fetch(db, """
-                SELECT \(ItemRecord.columns) FROM items i WHERE i.creationTime >= ? AND i.creationTime < ? AND i.gone = 0
+                SELECT \(ItemRecord.listColumns) FROM items i WHERE i.creationTime >= ? AND i.creationTime < ? AND i.gone = 0
                 ORDER BY i.creationTime, i.row
                 """, [span.start, span.end])
         }
@@ -368,11 +373,11 @@ extension MetadataStore {
         }
     }
 
-    /// Items this mount uploaded to upload/ (no album) and committed, not gone.
+    /// Items this mount uploaded to upload/ (no album) and committed, not gone (listing columns).
     public func uploadDirItems() throws(StoreError) -> [ItemRecord] {
         try read { db in
             try ItemRecord.fetch(db, """
-                SELECT \(ItemRecord.columns) FROM items i WHERE i.gone = 0 AND i.row IN
+                SELECT \(ItemRecord.listColumns) FROM items i WHERE i.gone = 0 AND i.row IN
                     (SELECT itemRow FROM uploads WHERE albumRow IS NULL AND state = 'committed' AND itemRow IS NOT NULL)
                 ORDER BY i.row
                 """)
