@@ -99,14 +99,10 @@ extension PhotosFS {
             return l
         }) { return l }
         let epoch = tree.state.withLock { $0.invalidations }
-        let built = try buildListing(node)
-        let deps = listingDeps(node)
-        var listing = TreeState.Listing(entries: built.map(\.entry), deps: deps)
-        for (i, b) in built.enumerated() where b.entry.entry.attributes.sizeUnknown {
-            if case .item(let row) = b.node { listing.unknownRows[row] = i }
-        }
+        let listing = try makeListing(node)
+        // After makeListing returned, its records and name tables are freed: hand that memory back.
+        if listing.entries.count >= 10_000 { Self.returnFreedMemory() }
         let stored = listing
-        if built.count >= 10_000 { Self.returnFreedMemory() }
         tree.state.withLock { s in
             guard s.invalidations == epoch, s.changing == 0 else { return }   // changed while built: serve it, don't keep it
             s.tick += 1
@@ -121,6 +117,16 @@ extension PhotosFS {
                 s.cachedEntries -= s.listings[victim]!.entries.count
                 s.listings[victim] = nil
             }
+        }
+        return listing
+    }
+
+    /// A listing of `node` built from SQLite.
+    private func makeListing(_ node: NodeID) throws(FSError) -> TreeState.Listing {
+        let built = try buildListing(node)
+        var listing = TreeState.Listing(entries: built.map(\.entry), deps: listingDeps(node))
+        for (i, b) in built.enumerated() where b.entry.entry.attributes.sizeUnknown {
+            if case .item(let row) = b.node { listing.unknownRows[row] = i }
         }
         return listing
     }
