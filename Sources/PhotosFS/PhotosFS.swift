@@ -85,7 +85,7 @@ public final class PhotosFS: Sendable {
     /// bytes never change: Google items are immutable), one second for everything else (pending files, directories).
     public func attrCacheSeconds(_ ino: UInt64, _ a: FileAttributes) -> Double {
         if a.sizeUnknown { return 0 }
-        if case .item? = NodeID(ino: ino) { return 3600 }
+        if case .item? = NodeID(ino: ino) { return Self.itemAttrTimeout }
         return 1
     }
 

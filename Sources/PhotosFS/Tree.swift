@@ -137,11 +137,18 @@ extension PhotosFS {
                        sizeUnknown: item.size == nil)
     }
 
+    /// Seconds the kernel may cache a committed item's attributes once its size is known (items never change).
+    static let itemAttrTimeout: Double = 3600
+
     /// The lookup/readdir reply for an item: known sizes are cached long (items never change), unknown ones not at all.
     func itemEntry(_ item: ItemRecord) -> EntryReply {
-        let a = itemAttributes(item)
-        return a.sizeUnknown ? EntryReply(attributes: a, entryTimeout: 0, attrTimeout: 0)
-                             : EntryReply(attributes: a, entryTimeout: options.dirCacheTime, attrTimeout: 3600)
+        itemReply(itemAttributes(item))
+    }
+
+    /// The reply for item attributes `a`: cache timeouts follow whether the size is known.
+    func itemReply(_ a: FileAttributes) -> EntryReply {
+        a.sizeUnknown ? EntryReply(attributes: a, entryTimeout: 0, attrTimeout: 0)
+                      : EntryReply(attributes: a, entryTimeout: options.dirCacheTime, attrTimeout: Self.itemAttrTimeout)
     }
 
     /// The lookup/readdir reply for a directory. Listings don't compute the newest-item mtime of each sub-directory,
@@ -315,12 +322,10 @@ extension PhotosFS {
         tree.state.withLock { s in
             for key in s.listings.keys where !(s.listings[key]!.unknownRows.isEmpty) {
                 guard let i = s.listings[key]!.unknownRows.removeValue(forKey: row) else { continue }
-                var e = s.listings[key]!.entries[i].entry
-                e.attributes.size = size
-                e.attributes.sizeUnknown = false
-                e.entryTimeout = options.dirCacheTime
-                e.attrTimeout = 3600
-                s.listings[key]!.entries[i].entry = e
+                var a = s.listings[key]!.entries[i].entry.attributes
+                a.size = size
+                a.sizeUnknown = false
+                s.listings[key]!.entries[i].entry = itemReply(a)
             }
         }
     }
