@@ -116,7 +116,7 @@ extension FuseMount {
             serve(req, "setattr \(ino)") { fs, r throws(FSError) in
                 let a = try await fs.setattr(ino, changes, handle: handle)
                 var st = statOf(a)
-                _ = fuse_reply_attr(r.raw, &st, attrTimeout(fs))
+                _ = fuse_reply_attr(r.raw, &st, fs.attrCacheSeconds(ino, a))
             }
         }
 
@@ -298,9 +298,6 @@ extension FuseMount {
         return ops
     }
 }
-
-/// How long the kernel may cache attributes answered by getattr/setattr.
-func attrTimeout(_ fs: PhotosFS) -> Double { 1 }
 
 /// Refuses link, symlink and mknod with the core's message.
 func refuse(_ req: fuse_req_t?, _ what: String) {
