@@ -14,6 +14,15 @@ static inline struct fuse_args cfuse_args_init(int argc, char **argv) {
     struct fuse_args a = FUSE_ARGS_INIT(argc, argv);
     return a;
 }
+/// Replies to a read with `size` bytes of `fd` at `pos`: libfuse splices them from the page cache into /dev/fuse where
+/// it can, else reads them into its own buffer (fuse_bufvec's one-element array does not import well into Swift).
+static inline int cfuse_reply_fd(fuse_req_t req, int fd, off_t pos, size_t size) {
+    struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+    bv.buf[0].flags = (enum fuse_buf_flags)(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+    bv.buf[0].fd = fd;
+    bv.buf[0].pos = pos;
+    return fuse_reply_data(req, &bv, (enum fuse_buf_copy_flags)0);
+}
 /// UTIME_NOW / UTIME_OMIT do not import into Swift.
 static const long CFUSE_UTIME_NOW = UTIME_NOW;
 static const long CFUSE_UTIME_OMIT = UTIME_OMIT;

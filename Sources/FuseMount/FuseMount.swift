@@ -41,6 +41,20 @@ public struct FuseMountConfig: Sendable {
     }
 }
 
+/// The kernel's read-ahead for this mount, raised from the default 128 KiB to the largest FUSE request
+/// (`FuseMount.maxTransfer`): sequential reads then come as ~1 MiB requests, an eighth of the round trips. The knob is
+/// the mount's backing device in sysfs, writable by root only; elsewhere the default stays (logged at debug).
+func raiseReadahead(device dev: dev_t, logger: Logger) {
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff)
+    let minor = (dev & 0xff) | ((dev >> 12) & ~0xff)
+    let knob = "/sys/class/bdi/\(major):\(minor)/read_ahead_kb"
+    do {
+        try "\(FuseMount.maxTransfer / 1024)\n".write(toFile: knob, atomically: false, encoding: .utf8)
+    } catch {
+        logger.debug("kernel read-ahead stays at its default: cannot write \(knob) (\(error.localizedDescription))")
+    }
+}
+
 /// A `fuse_session *` handed between threads (libfuse's session calls used here are thread-safe:
 /// the loop runs on one thread, and the stop path only unmounts from the kernel side).
 struct Session: @unchecked Sendable {
@@ -49,6 +63,10 @@ struct Session: @unchecked Sendable {
 
 /// Mounts a PhotosFS with libfuse3.
 public enum FuseMount {
+    /// The largest read or write one FUSE request carries: 1 MiB less 16 KiB, so that a read reply (header and three
+    /// pages of slack included) fits the default 1 MiB pipe that libfuse splices through; growing a pipe past
+    /// /proc/sys/fs/pipe-max-size needs CAP_SYS_RESOURCE, which containers drop.
+    static let maxTransfer = 1_032_192
     /// Mounts `fs`, calls `onReady` once the mount answers, serves until unmounted or signalled, then shuts the core
     /// down (pending uploads get `options.unmountGrace` seconds) and tears the session down. Returns the number of
     /// uploads left journaled.
@@ -99,7 +117,10 @@ public enum FuseMount {
         // Ready once the root answers a stat (a round trip through the loop), bounded.
         let answered = await Blocking.run(timeout: 30) { () -> Int32 in
             var st = stat()
-            return lstat(config.mountpoint, &st) == 0 ? (st.st_ino == 1 ? 0 : -1) : errno
+            guard lstat(config.mountpoint, &st) == 0 else { return errno }
+            guard st.st_ino == 1 else { return -1 }
+            raiseReadahead(device: st.st_dev, logger: logger)
+            return 0
         }
         switch answered {
         case .some(0): onReady(true)

@@ -72,6 +72,15 @@ func serveNow(_ req: fuse_req_t?, _ op: String, _ body: (PhotosFS) throws(FSErro
     }
 }
 
+/// Answers a read: a cache-file range goes to the kernel by descriptor (spliced, no copy through our memory).
+func replyRead(_ req: fuse_req_t?, _ reply: ReadReply) {
+    switch reply {
+    case let .file(fd, offset, count): _ = cfuse_reply_fd(req, fd, off_t(offset), count)
+    case .bytes(let data):
+        _ = data.withUnsafeBytes { b in fuse_reply_buf(req, b.baseAddress?.assumingMemoryBound(to: CChar.self), b.count) }
+    }
+}
+
 /// A C string argument as a Swift string (names the kernel sends are NUL-terminated bytes).
 @inline(__always)
 func str(_ p: UnsafePointer<CChar>?) -> String { p.map { String(cString: $0) } ?? "" }
@@ -83,13 +92,15 @@ extension FuseMount {
 
         ops.`init` = { _, conn in
             guard let c = conn else { return }
-            c.pointee.max_write = 1 << 20
+            c.pointee.max_write = UInt32(FuseMount.maxTransfer)
             if c.pointee.capable & UInt32(FUSE_CAP_READDIRPLUS) != 0 { c.pointee.want |= UInt32(FUSE_CAP_READDIRPLUS) }
             if c.pointee.capable & UInt32(FUSE_CAP_READDIRPLUS_AUTO) != 0 { c.pointee.want |= UInt32(FUSE_CAP_READDIRPLUS_AUTO) }
             if c.pointee.capable & UInt32(FUSE_CAP_ATOMIC_O_TRUNC) != 0 { c.pointee.want |= UInt32(FUSE_CAP_ATOMIC_O_TRUNC) }
             // We mount with default_permissions already; with POSIX ACLs on, the kernel caches "no ACL" per inode
             // instead of asking us for system.posix_acl_access on every `ls -l` entry (docs/PERFORMANCE.md).
             if c.pointee.capable & UInt32(FUSE_CAP_POSIX_ACL) != 0 { c.pointee.want |= UInt32(FUSE_CAP_POSIX_ACL) }
+            // Reads of cached files are spliced from the cache file's page cache into /dev/fuse (replyRead).
+            if c.pointee.capable & UInt32(FUSE_CAP_SPLICE_WRITE) != 0 { c.pointee.want |= UInt32(FUSE_CAP_SPLICE_WRITE) }
         }
         ops.destroy = { _ in }
 
@@ -205,8 +216,8 @@ extension FuseMount {
             // Bytes already in the content cache (or spool) are answered on this libfuse thread: no Task hop.
             let ctx = context(req)
             do throws(FSError) {
-                if let data = try ctx.fs.readNow(ino, handle: h, offset: Int64(off), size: size) {
-                    _ = data.withUnsafeBytes { b in fuse_reply_buf(req, b.baseAddress?.assumingMemoryBound(to: CChar.self), b.count) }
+                if let reply = try ctx.fs.readReplyNow(ino, handle: h, offset: Int64(off), size: size) {
+                    replyRead(req, reply)
                     return
                 }
             } catch {
@@ -215,8 +226,7 @@ extension FuseMount {
                 return
             }
             serve(req, "read \(ino)") { fs, r throws(FSError) in
-                let data = try await fs.read(ino, handle: h, offset: Int64(off), size: size)
-                _ = data.withUnsafeBytes { b in fuse_reply_buf(r.raw, b.baseAddress?.assumingMemoryBound(to: CChar.self), b.count) }
+                replyRead(r.raw, try await fs.readReply(ino, handle: h, offset: Int64(off), size: size))
             }
         }
         ops.write = { req, ino, buf, size, off, fi in

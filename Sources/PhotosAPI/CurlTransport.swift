@@ -79,7 +79,7 @@ final class TransferContext {
     var memory = Data()
     var memoryLimit = 0
     var writeFD: Int32 = -1
-    var consumer: (@Sendable (Data) throws -> Void)?
+    var consumer: (@Sendable (UnsafeRawBufferPointer) throws -> Void)?
     var bytesReceived: Int64 = 0
     var failure: PhotosAPIError?
     var isMemory = false
@@ -154,7 +154,7 @@ private let writeCallback: ccurl_data_cb = { ptr, size, nmemb, userdata in
             off += w
         }
     } else if let consumer = ctx.consumer {
-        do { try consumer(Data(bytes: ptr, count: n)) } catch {
+        do { try consumer(UnsafeRawBufferPointer(start: ptr, count: n)) } catch {
             ctx.failure = (error as? PhotosAPIError) ?? .io("download consumer failed: \(error)"); return 0
         }
     }

@@ -66,13 +66,14 @@ extension PhotosClient {
         throw .invalidResponse(endpoint: endpoint, detail: "download did not complete")
     }
 
-    /// Streams base-URL bytes to `consumer` (on a transfer thread, chunk by chunk). A broken transfer resumes with a Range
+    /// Streams base-URL bytes to `consumer` (on a transfer thread, chunk by chunk, each a view of the transfer's buffer
+    /// valid only during the call). A broken transfer resumes with a Range
     /// from the bytes already delivered, so the consumer never sees a byte twice.
     public func download(baseUrl: String, parameters: String = "d", range: ByteRange? = nil, bearer: Bool = true,
-                         endpoint: String = "media", consumer: @escaping @Sendable (Data) throws -> Void) async throws(PhotosAPIError) -> Int64 {
+                         endpoint: String = "media", consumer: @escaping @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws(PhotosAPIError) -> Int64 {
         let url = Self.mediaURL(baseUrl: baseUrl, parameters: parameters)
         let delivered = DeliveredBytes()
-        let counting: @Sendable (Data) throws -> Void = { chunk in try consumer(chunk); delivered.add(chunk.count) }
+        let counting: @Sendable (UnsafeRawBufferPointer) throws -> Void = { chunk in try consumer(chunk); delivered.add(chunk.count) }
         let start = range?.start ?? 0
         var failures = 0
         for _ in 0..<(config.retry.maxAttempts + 1) {

@@ -26,8 +26,9 @@ public enum HTTPSink: Sendable {
     case memory(limit: Int)
     /// Written to the file at `path` (created or truncated; `append` keeps existing bytes and writes at the end).
     case file(path: String, append: Bool)
-    /// Handed chunk by chunk to `consumer` on the transfer thread; throwing aborts the transfer.
-    case callback(@Sendable (Data) throws -> Void)
+    /// Handed chunk by chunk to `consumer` on the transfer thread, as a view of libcurl's buffer that is valid only
+    /// during the call (no copy); throwing aborts the transfer.
+    case callback(@Sendable (UnsafeRawBufferPointer) throws -> Void)
 }
 
 /// Per-transfer limits.

@@ -212,16 +212,16 @@ extension PhotosFS {
         return OpenReply(handle: h, directIO: !sizeKnown, keepCache: sizeKnown)
     }
 
-    /// Reads `size` bytes at `offset`, waiting only until they are on disk.
-    func treeRead(_ reader: ItemReader, offset: Int64, size: Int) async throws(FSError) -> Data {
-        if let data = try treeReadNow(reader, offset: offset, size: size) { return data }
+    /// The range of `size` bytes at `offset` of the cache file, waiting only until they are on disk.
+    func treeRead(_ reader: ItemReader, offset: Int64, size: Int) async throws(FSError) -> ReadReply {
+        if let reply = try treeReadNow(reader, offset: offset, size: size) { return reply }
         _ = await reader.download?.wait(for: offset + Int64(size))
-        return try treeReadNow(reader, offset: offset, size: size) ?? Data()   // the download ended or has the range
+        return try treeReadNow(reader, offset: offset, size: size) ?? .bytes(Data())   // the download ended or has the range
     }
 
-    /// Reads `size` bytes at `offset` when they are on disk already (or the download ended); nil when the caller
-    /// has to wait for the download. The FUSE adapter answers such reads on its own thread, without a Task.
-    func treeReadNow(_ reader: ItemReader, offset: Int64, size: Int) throws(FSError) -> Data? {
+    /// The range of `size` bytes at `offset` when they are on disk already (or the download ended); nil when the
+    /// caller has to wait for the download. The FUSE adapter answers such reads on its own thread, without a Task.
+    func treeReadNow(_ reader: ItemReader, offset: Int64, size: Int) throws(FSError) -> ReadReply? {
         let path = pathOf(.item(reader.row))
         guard offset >= 0, size >= 0 else { throw FSError(EINVAL, "\(path): negative offset or size") }
         if tree.state.withLock({ $0.goneRows.contains(reader.row) }) { throw FSError.stale(path) }
@@ -232,21 +232,8 @@ extension PhotosFS {
             if done { limit = written }
         }
         let want = Int(max(0, min(Int64(size), limit - offset)))
-        guard want > 0 else { return Data() }
-        var out = Data(count: want)
-        var got = 0
-        let failed: Int32? = out.withUnsafeMutableBytes { buf -> Int32? in
-            while got < want {   // bounded: each pass reads at least one byte or stops
-                let n = pread(reader.fd, buf.baseAddress! + got, want - got, off_t(offset) + off_t(got))
-                if n < 0 { if errno == EINTR { continue }; return errno }
-                if n == 0 { break }
-                got += n
-            }
-            return nil
-        }
-        if let failed { throw FSError.posix(failed, path, "read from the cache file") }
-        if got < want { out.removeSubrange(got..<want) }
-        return out
+        guard want > 0 else { return .bytes(Data()) }
+        return .file(fd: reader.fd, offset: offset, count: want)
     }
 
     /// The last close of a reader.
@@ -300,7 +287,7 @@ extension PhotosFS {
                     _ = try await client.download(baseUrl: url, parameters: Self.downloadParameters(item),
                                                   range: start > 0 ? ByteRange(start: start) : nil) { chunk in
                         let off = d.written
-                        let n = chunk.withUnsafeBytes { buf -> Int in
+                        let n = { (buf: UnsafeRawBufferPointer) -> Int in
                             var done = 0
                             while done < buf.count {   // bounded: each pass writes at least one byte or fails
                                 let w = pwrite(fd, buf.baseAddress! + done, buf.count - done, off_t(off) + off_t(done))
@@ -309,7 +296,7 @@ extension PhotosFS {
                                 done += w
                             }
                             return done
-                        }
+                        }(chunk)
                         if n < 0 { throw PhotosAPIError.io(String(cString: strerror(Int32(-n)))) }
                         d.progress(n)
                     }

@@ -146,18 +146,23 @@ public final class PhotosFS: Sendable {
 
     /// Reads up to `size` bytes at `offset` (short only at end of file).
     public func read(_ ino: UInt64, handle: UInt64, offset: Int64, size: Int) async throws(FSError) -> Data {
+        try await readReply(ino, handle: handle, offset: offset, size: size).bytes(path: NodeID(ino: ino).map(pathOf) ?? "inode \(ino)")
+    }
+
+    /// Where the bytes of a read are, once they are there (short only at end of file).
+    public func readReply(_ ino: UInt64, handle: UInt64, offset: Int64, size: Int) async throws(FSError) -> ReadReply {
         switch handles.get(handle) {
         case .reader(let r)?: return try await treeRead(r, offset: offset, size: size)
-        case .spool(let s)?: return try writeRead(s, offset: offset, size: size)
+        case .spool(let s)?: return .bytes(try writeRead(s, offset: offset, size: size))
         default: throw FSError(EBADF, "file handle \(handle)")
         }
     }
 
-    /// Reads at `offset` without waiting: the bytes, or nil when they are still being downloaded (then call `read`).
-    public func readNow(_ ino: UInt64, handle: UInt64, offset: Int64, size: Int) throws(FSError) -> Data? {
+    /// `readReply` without waiting: nil when the bytes are still being downloaded (then call `readReply`).
+    public func readReplyNow(_ ino: UInt64, handle: UInt64, offset: Int64, size: Int) throws(FSError) -> ReadReply? {
         switch handles.get(handle) {
         case .reader(let r)?: return try treeReadNow(r, offset: offset, size: size)
-        case .spool(let s)?: return try writeRead(s, offset: offset, size: size)
+        case .spool(let s)?: return .bytes(try writeRead(s, offset: offset, size: size))
         default: throw FSError(EBADF, "file handle \(handle)")
         }
     }

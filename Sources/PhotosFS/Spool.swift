@@ -61,22 +61,7 @@ final class SpoolFile: Sendable {
 
     /// Reads up to `size` bytes at `offset` (short only at end of file).
     func pread(at offset: Int64, size: Int) throws(FSError) -> Data {
-        guard size > 0, offset >= 0 else { return Data() }
-        var out = Data(count: size)
-        var done = 0
-        var failure: Int32 = 0
-        out.withUnsafeMutableBytes { (buf: UnsafeMutableRawBufferPointer) in
-            guard let base = buf.baseAddress else { return }
-            while done < size {   // bounded: each pass reads ≥ 1 byte or stops
-                let n = Glibc.pread(fd, base + done, size - done, off_t(offset) + off_t(done))
-                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
-                if n == 0 { return }
-                done += n
-            }
-        }
-        if failure != 0 { throw FSError.posix(failure, path, "read from the spool") }
-        out.count = done
-        return out
+        try readFully(fd, at: offset, size: size, path: path, what: "read from the spool")
     }
 
     /// fsync of the spool.
@@ -115,5 +100,35 @@ final class SpoolFile: Sendable {
     func close() {
         let first = state.withLock { s in defer { s.closed = true }; return !s.closed }
         if first { _ = Glibc.close(fd) }
+    }
+}
+
+/// Up to `size` bytes of `fd` at `offset` (short only at end of file); an error names `path` and `what` failed.
+func readFully(_ fd: Int32, at offset: Int64, size: Int, path: String, what: String) throws(FSError) -> Data {
+    guard size > 0, offset >= 0 else { return Data() }
+    var out = Data(count: size)
+    var done = 0
+    var failure: Int32 = 0
+    out.withUnsafeMutableBytes { (buf: UnsafeMutableRawBufferPointer) in
+        guard let base = buf.baseAddress else { return }
+        while done < size {   // bounded: each pass reads ≥ 1 byte or stops
+            let n = Glibc.pread(fd, base + done, size - done, off_t(offset) + off_t(done))
+            if n < 0 { if errno == EINTR { continue }; failure = errno; return }
+            if n == 0 { return }
+            done += n
+        }
+    }
+    if failure != 0 { throw FSError.posix(failure, path, what) }
+    out.count = done
+    return out
+}
+
+extension ReadReply {
+    /// The bytes themselves (a `.file` range is read from its descriptor); errors name `path`.
+    func bytes(path: String) throws(FSError) -> Data {
+        switch self {
+        case .bytes(let d): return d
+        case let .file(fd, offset, count): return try readFully(fd, at: offset, size: count, path: path, what: "read from the cache file")
+        }
     }
 }

@@ -79,6 +79,16 @@ public struct OpenFlags: Sendable, Equatable {
 }
 
 /// An open-file answer.
+/// Where the bytes of one read are.
+public enum ReadReply: Sendable, Equatable {
+    /// `count` bytes of the open descriptor `fd` at `offset`: the adapter hands the range to the kernel without
+    /// copying it through memory (the descriptor stays open until the handle's release).
+    case file(fd: Int32, offset: Int64, count: Int)
+    /// Bytes in memory.
+    case bytes(Data)
+}
+
+/// What open() answers.
 public struct OpenReply: Sendable, Equatable {
     /// The handle for read/write/release.
     public var handle: UInt64

@@ -175,7 +175,7 @@ struct LibraryTests {
             let part = try await c.downloadData(baseUrl: fresh.baseUrl, range: ByteRange(start: 2, end: 9))
             #expect(part == bytes[2...9])
             let collected = Collector()
-            let streamed = try await c.download(baseUrl: fresh.baseUrl, parameters: "d") { chunk in collected.add(chunk) }
+            let streamed = try await c.download(baseUrl: fresh.baseUrl, parameters: "d") { chunk in collected.add(Data(chunk)) }
             #expect(streamed == Int64(bytes.count) && collected.data == bytes)
             try await emu.advanceClock(3700)
             do throws(PhotosAPIError) {
@@ -217,7 +217,7 @@ extension LibraryTests {
             // The same through a callback: every byte delivered once.
             try await emu.faults(["media:reset:count=1:after=200000"])
             let collected = Collector()
-            let n3 = try await c.download(baseUrl: fresh.baseUrl, parameters: "d") { collected.add($0) }
+            let n3 = try await c.download(baseUrl: fresh.baseUrl, parameters: "d") { collected.add(Data($0)) }
             #expect(n3 == n && collected.data.count == b.count)
             #expect(collected.data.dropFirst(200_000) == b.dropFirst(200_000))
         }
