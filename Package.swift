@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "gphotosfs", targets: ["gphotosfs"]),
         .executable(name: "gphotos-emulator", targets: ["gphotos-emulator"]),
+        .executable(name: "gphotos-sync", targets: ["gphotos-sync"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -26,6 +27,8 @@ let package = Package(
         // System libraries.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        // <sys/xattr.h> for gphotos-sync (the mount's xattrs), without libfuse.
+        .target(name: "CXattr"),
 
         // The Google Photos API emulator (shares no code with the client).
         .target(
@@ -72,11 +75,23 @@ let package = Package(
             dependencies: ["CFuse3", "PhotosFS", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
 
+        // gphotos-sync's engine: walk, compare, plan, copy between two directory trees (one usually the mount, known
+        // only through its files and xattrs), ledger, locks, progress. Never imports PhotosFS or the mount's SQLite.
+        .target(
+            name: "SyncEngine",
+            dependencies: [
+                "PhotosAPI", "CXattr",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
         // ArgumentParser commands as a library, so tests run them in-process.
         .target(
             name: "Commands",
             dependencies: [
-                "Emulator", "PhotosAPI", "PhotosFS", "FuseMount", "MetadataStore",
+                "Emulator", "PhotosAPI", "PhotosFS", "FuseMount", "MetadataStore", "SyncEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -84,6 +99,7 @@ let package = Package(
 
         .executableTarget(name: "gphotos-emulator", dependencies: ["Commands"], swiftSettings: strict),
         .executableTarget(name: "gphotosfs", dependencies: ["Commands"], swiftSettings: strict),
+        .executableTarget(name: "gphotos-sync", dependencies: ["Commands"], swiftSettings: strict),
         // Client benchmarks for scripts/bench (not a product).
         .executableTarget(
             name: "gphotos-bench",
@@ -110,10 +126,12 @@ let package = Package(
             name: "PhotosAPITests",
             dependencies: ["PhotosAPI", "Commands", "Harness", "APITestSupport"],
             swiftSettings: strict),
+        // gphotos-sync's pure parts: cron, bandwidth timetables, globs, units, exit codes.
+        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine"], swiftSettings: strict),
         // The same file-system test bodies run against the core directly and through a real FUSE mount.
         .testTarget(
             name: "PhotosFSTests",
-            dependencies: ["PhotosFS", "MetadataStore", "PhotosAPI", "FuseMount", "Harness", "APITestSupport", "CFuse3",
+            dependencies: ["PhotosFS", "MetadataStore", "PhotosAPI", "FuseMount", "SyncEngine", "Harness", "APITestSupport", "CFuse3",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
     ],

@@ -1,14 +1,15 @@
-// Media type sniffing at close: which photo or video format Google accepts the spooled bytes are, by magic numbers.
+// Media type sniffing: which photo or video format Google accepts a file's bytes are, by magic numbers (the mount at
+// close, gphotos-sync before it copies).
 import Foundation
 
 /// Recognises the formats of Google's upload guide (photos: AVIF, BMP, GIF, HEIC, ICO, JPG, PNG, TIFF, WEBP, RAW;
 /// videos: 3GP, 3G2, ASF/WMV, AVI, MKV/WEBM, M2TS/MTS, M4V, MOV, MP4, MPG). Written independently of the emulator's.
-enum MediaSniff {
+public enum MediaSniff {
     /// Bytes of the file's head that `mimeType(head:)` needs.
-    static let headLength = 1024
+    public static let headLength = 1024
 
     /// The MIME type of a file starting with `head`, or nil when it is not a photo or video Google accepts.
-    static func mimeType(head: [UInt8], fileName: String) -> String? {
+    public static func mimeType(head: [UInt8], fileName: String) -> String? {
         let h = Head(head)
         if h.has([0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
         if h.has([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "image/png" }
