@@ -125,6 +125,11 @@ public final class SyncReporter: Sendable {
         event(e, text: text, show: options.verbose)
     }
 
+    /// A line of context (a task's script output): printed, logged, and an NDJSON "note" event.
+    func note(_ line: String) {
+        event(["event": "note", "message": line], text: line, show: options.verbose)
+    }
+
     /// A warning or a note.
     func warning(_ message: String) {
         event(["event": "warning", "message": message], text: "NOTICE: \(message)", stderr: true)

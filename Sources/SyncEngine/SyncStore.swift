@@ -48,6 +48,7 @@ public final class SyncStore: Sendable {
                 ) WITHOUT ROWID
                 """)
         }
+        registerTaskMigrations(&m)
         return m
     }
 

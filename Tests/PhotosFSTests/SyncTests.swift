@@ -22,9 +22,16 @@ struct SyncResult {
 }
 
 /// Runs `gphotos-sync ARGS --state-dir STATE` (bounded).
-func gsync(_ args: [String], state: TempDir, timeout: Double = 180) -> SyncResult {
-    let r = MountProcess.runCapturing(builtExecutable("gphotos-sync").path, args + ["--state-dir", state.path], timeout: timeout)
+func gsync(_ args: [String], state: TempDir, timeout: Double = 180, environment: [String: String]? = nil) -> SyncResult {
+    let r = MountProcess.runCapturing(builtExecutable("gphotos-sync").path, args + ["--state-dir", state.path], timeout: timeout,
+                                      environment: environment)
     return SyncResult(status: r.status, output: r.output)
+}
+
+/// `task show NAME --json` as an object.
+func taskShow(_ name: String, state: TempDir) -> [String: Any] {
+    let r = gsync(["task", "show", "--json", name], state: state)
+    return ((try? JSONSerialization.jsonObject(with: Data(r.output.utf8))) as? [String: Any]) ?? [:]
 }
 
 /// A dataset: Trip/a.jpg, Trip/b.jpg, Trip/Day2/c.jpg, Party/d.jpg (unique small JPEGs).
@@ -262,6 +269,142 @@ struct SyncTests {
             #expect(gsync(["push", "--transfers", "0", src.path, m + "/album"], state: state).status == 2)
             #expect(gsync(["push", "--bwlimit", "08:00,1M 07:00,off", src.path, m + "/album"], state: state).output.contains("Invalid time order"))
             #expect(gsync(["push", "--mode", "mirror", src.path, m + "/album"], state: state).status == 2)
+        }
+    }
+
+    @Test("task create → run → logs → timer files; scripts see the task, never a secret; restore makes the reverse task")
+    func taskLifecycle() async throws {
+        try await withFS(.mount) { fs, emu in
+            let (src, _) = dataset()
+            let state = TempDir()
+            let m = (fs as! MountedFS).root
+            let scripts = TempDir()
+            _ = FileManager.default.createFile(atPath: scripts.file("pre.sh"), contents: Data("env > \(scripts.file("env.txt"))\necho preparing\n".utf8))
+            _ = FileManager.default.createFile(atPath: scripts.file("post.sh"), contents: Data("cat > \(scripts.file("summary.json"))\n".utf8))
+            let created = gsync(["task", "create", "photos", "--description", "Family photos", "--direction", "push", "--mode", "copy",
+                                 "--local", src.path, "--folder", "album", "--mountpoint", m, "--schedule", "30 2 * * *",
+                                 "--pre-script", scripts.file("pre.sh"), "--post-script", scripts.file("post.sh")], state: state)
+            #expect(created.status == 0, "\(created.output)")
+            #expect(taskShow("photos", state: state)["state"] as? String == "PENDING")
+            let bad = gsync(["task", "create", "rooted", "--local", src.path, "--folder", "/", "--mountpoint", m], state: state)
+            #expect(bad.status == 2 && bad.output.contains("Pulling from the root directory is not allowed. Please, select a specific directory."), "\(bad.output)")
+
+            let run = gsync(["task", "run", "photos"], state: state)
+            #expect(run.status == 0, "\(run.output)")
+            let shown = taskShow("photos", state: state)
+            #expect(shown["state"] as? String == "SUCCESS", "\(shown)")
+            let last = shown["lastRun"] as? [String: Any]
+            #expect(((last?["summary"] as? [String: Any])?["copied"] as? NSNumber)?.intValue == 4, "\(shown)")
+            #expect(shown["nextRun"] != nil)
+            let view = try await EmulatorView(emu)
+            #expect(try await view.names(inAlbum: "Trip") == ["a.jpg", "b.jpg"])
+
+            let logs = gsync(["task", "logs", "photos"], state: state)
+            #expect(logs.status == 0 && logs.output.contains("[Pre-script] preparing") && logs.output.contains("Trip/a.jpg"), "\(logs.output)")
+            let env = (try? String(contentsOfFile: scripts.file("env.txt"), encoding: .utf8)) ?? ""
+            #expect(env.contains("GPHOTOS_SYNC_TASK=photos") && env.contains("GPHOTOS_SYNC_DIRECTION=PUSH"), "\(env)")
+            #expect(!env.contains("GPHOTOSFS_ACCOUNTS_DIR") && !env.lowercased().contains("token") && !env.lowercased().contains("secret"), "\(env)")
+            let post = (try? String(contentsOfFile: scripts.file("summary.json"), encoding: .utf8)) ?? ""
+            #expect(post.contains("\"state\":\"SUCCESS\""), "\(post)")
+
+            let units = TempDir()
+            let timer = gsync(["task", "timer", "--dir", units.path, "photos"], state: state)
+            #expect(timer.status == 0, "\(timer.output)")
+            let timerText = (try? String(contentsOfFile: units.file("gphotos-sync-photos.timer"), encoding: .utf8)) ?? ""
+            let serviceText = (try? String(contentsOfFile: units.file("gphotos-sync-photos.service"), encoding: .utf8)) ?? ""
+            #expect(timerText.contains("OnCalendar=*-*-* 02:30:00") && timerText.contains("Persistent=true"), "\(timerText)")
+            #expect(serviceText.contains("task run") && serviceText.contains("photos") && serviceText.contains("Type=oneshot"), "\(serviceText)")
+
+            let restored = gsync(["task", "restore", "--name", "photos-back", "--local", scripts.file("restore"), "photos"], state: state)
+            #expect(restored.status == 0, "\(restored.output)")
+            let back = taskShow("photos-back", state: state)["task"] as? [String: Any]
+            #expect(back?["direction"] as? String == "pull" && back?["enabled"] as? Bool == false, "\(String(describing: back))")
+        }
+    }
+
+    @Test("run-due picks the enabled tasks whose schedule came due")
+    func runDue() async throws {
+        let state = TempDir()
+        let src = TempDir()
+        for (name, schedule, enabled) in [("hourly", "0 * * * *", true), ("leapday", "0 0 29 2 *", true), ("off", "0 * * * *", false)] {
+            var args = ["task", "create", name, "--local", src.path, "--folder", "album/X", "--schedule", schedule]
+            if !enabled { args.append("--disable") }
+            let r = gsync(args, state: state)
+            #expect(r.status == 0, "\(r.output)")
+        }
+        let f = ISO8601DateFormatter()
+        let soon = gsync(["run-due", "--list", "--at", f.string(from: Date().addingTimeInterval(2 * 3600))], state: state)
+        #expect(soon.output.split(separator: "\n").map(String.init) == ["hourly"], "\(soon.output)")
+        let now = gsync(["run-due", "--list", "--at", f.string(from: Date().addingTimeInterval(-60))], state: state)
+        #expect(now.output.isEmpty, "nothing is due before the tasks existed: \(now.output)")
+        let later = gsync(["run-due", "--list", "--at", "2028-03-01T00:00:00Z"], state: state)
+        #expect(later.output.split(separator: "\n").map(String.init) == ["hourly", "leapday"], "\(later.output)")
+    }
+
+    @Test("abort in the middle ends ABORTED and leaves no partial file; the next run completes")
+    func abortMidway() async throws {
+        try await withFS(.mount) { fs, emu in
+            let src = TempDir()
+            var files: [String: Data] = [:]
+            try FileManager.default.createDirectory(atPath: src.file("Big"), withIntermediateDirectories: true)
+            for i in 0..<6 {
+                let d = makeJPEG(padding: 150_000)
+                _ = FileManager.default.createFile(atPath: src.file("Big/p\(i).jpg"), contents: d)
+                files["p\(i).jpg"] = d
+            }
+            let state = TempDir()
+            let m = (fs as! MountedFS).root
+            #expect(gsync(["task", "create", "slow", "--local", src.path, "--folder", "album", "--mountpoint", m,
+                           "--bwlimit", "100k", "--transfers", "1"], state: state).status == 0)
+            let p = Process()
+            p.executableURL = builtExecutable("gphotos-sync")
+            p.arguments = ["task", "run", "--state-dir", state.path, "slow"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+            var running = false
+            for _ in 0..<100 where !running {   // bounded: 10 s
+                running = taskShow("slow", state: state)["state"] as? String == "RUNNING"
+                if !running { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(running)
+            try await Task.sleep(for: .milliseconds(2500))
+            let aborted = gsync(["task", "abort", "slow"], state: state)
+            #expect(aborted.status == 0 && aborted.output.contains("ABORTED"), "\(aborted.output)")
+            for _ in 0..<100 where p.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(!p.isRunning && p.terminationStatus != 0)
+            #expect(taskShow("slow", state: state)["state"] as? String == "ABORTED")
+            let partial = try await fs.list("album/Big")
+            #expect(partial.count < 6, "the abort came too late to test anything: \(partial)")
+            for name in partial { #expect(try await fs.read("album/Big/" + name) == files[name], "\(name) is partial") }
+
+            #expect(gsync(["task", "edit", "slow", "--bwlimit", "off"], state: state).status == 0)
+            let again = gsync(["task", "run", "slow"], state: state)
+            #expect(again.status == 0, "\(again.output)")
+            let view = try await EmulatorView(emu)
+            #expect(try await view.names(inAlbum: "Big") == files.keys.sorted())
+        }
+    }
+
+    @Test("a task mounts its account privately when its mountpoint is not up, and unmounts after")
+    func privateMount() async throws {
+        try await withFS(.mount) { _, emu in
+            let (src, _) = dataset()
+            let state = TempDir()
+            let account = try await TestAccount(emu, name: "nas")
+            let cache = TempDir()
+            let notMounted = TempDir()
+            var env = ProcessInfo.processInfo.environment
+            env["GPHOTOSFS_ACCOUNTS_DIR"] = account.store.directory.path
+            #expect(gsync(["task", "create", "private", "--local", src.path, "--folder", "album", "--mountpoint", notMounted.path,
+                           "--account", "nas", "--mount-options", "cache_dir=\(cache.path),writeback=0"], state: state, environment: env).status == 0)
+            let r = gsync(["task", "run", "private"], state: state, timeout: 240, environment: env)
+            #expect(r.status == 0 && r.output.contains("mounting account 'nas' privately"), "\(r.output)")
+            let view = try await EmulatorView(emu)
+            #expect(try await view.names(inAlbum: "Trip") == ["a.jpg", "b.jpg"])
+            let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+            #expect(!mounts.contains("gphotos-sync-mnt-"), "the private mount is still there")
         }
     }
 }
