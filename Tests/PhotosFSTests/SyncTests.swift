@@ -47,6 +47,15 @@ func dataset() -> (TempDir, [String: Data]) {
     return (dir, files)
 }
 
+extension ISO8601DateFormatter {
+    /// RFC 3339 with fractional seconds.
+    nonisolated(unsafe) static let withFraction: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }()
+}
+
 /// Upload-side request counts (uploads and batchCreate) in the emulator's log.
 func writeRequests(_ emu: EmulatorProcess) async throws -> Int {
     let c = try await emu.requestCounts()
@@ -84,6 +93,10 @@ struct SyncTests {
                 #expect(FileManager.default.contents(atPath: back.file(name)) == data, "\(name) pulled back differs")
             }
             // Pulled files carry the capture time as mtime, and a second pull copies nothing.
+            let created = try await fs.getxattr("album/Trip/a.jpg", "user.gphotos.creation_time").map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let captured = ISO8601DateFormatter().date(from: created) ?? ISO8601DateFormatter.withFraction.date(from: created)
+            let mtime = (try FileManager.default.attributesOfItem(atPath: back.file("Trip/a.jpg"))[.modificationDate] as? Date)
+            #expect(captured != nil && mtime != nil && abs(mtime!.timeIntervalSince(captured!)) < 1, "mtime \(String(describing: mtime)) vs creation_time \(created)")
             let r4 = gsync(["pull", "--mode", "copy", "--json", m + "/album", back.path], state: state)
             #expect(r4.status == 0 && r4.int("copied") == 0 && r4.int("unchanged") == 4, "\(r4.output)")
         }
@@ -267,6 +280,14 @@ struct SyncTests {
             let strict = gsync(["push", "--strict", src.path, m + "/album"], state: state)
             #expect(strict.status == 6 && strict.output.contains("notes.txt"), "\(strict.output)")
             #expect(gsync(["push", "--transfers", "0", src.path, m + "/album"], state: state).status == 2)
+            // Symbolic links: skipped and counted, followed with -L.
+            let outside = TempDir()
+            _ = FileManager.default.createFile(atPath: outside.file("linked.jpg"), contents: makeJPEG())
+            try FileManager.default.createSymbolicLink(atPath: src.file("Party/linked.jpg"), withDestinationPath: outside.file("linked.jpg"))
+            let skipped = gsync(["push", "--json", src.path, m + "/album"], state: state)
+            #expect(skipped.int("symlinks") == 1 && skipped.int("copied") == 0, "\(skipped.output)")
+            let followed = gsync(["push", "--json", "-L", src.path, m + "/album"], state: state)
+            #expect(followed.int("copied") == 1, "\(followed.output)")
             #expect(gsync(["push", "--bwlimit", "08:00,1M 07:00,off", src.path, m + "/album"], state: state).output.contains("Invalid time order"))
             #expect(gsync(["push", "--mode", "mirror", src.path, m + "/album"], state: state).status == 2)
         }
