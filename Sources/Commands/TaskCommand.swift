@@ -25,6 +25,13 @@ extension SyncError {
     }
 }
 
+/// Sends a run's process SIGTERM (it ends ABORTED) and waits up to `seconds` for it to exit; false if it can't be signalled.
+func stopRun(_ pid: Int32, seconds: Int) -> Bool {
+    guard kill(pid, SIGTERM) == 0 else { return false }
+    for _ in 0..<(seconds * 10) where kill(pid, 0) == 0 { usleep(100_000) }   // bounded
+    return true
+}
+
 /// Runs `body`; its SyncError becomes an exit with the error's message and code.
 func orExit<T>(_ body: () throws(SyncError) -> T) throws -> T {
     do { return try body() } catch { throw error.exit() }
@@ -197,10 +204,7 @@ struct TaskDelete: AsyncParsableCommand {
         let store = try state.store()
         try orExit { () throws(SyncError) in
             guard try store.task(name) != nil else { throw SyncError(.usage, "no task named '\(name)'") }
-            if let r = try store.runs(task: name, limit: 1).first, r.state == "RUNNING" {
-                kill(r.pid, SIGTERM)
-                for _ in 0..<600 where kill(r.pid, 0) == 0 { usleep(100_000) }   // bounded: 60 s
-            }
+            if let r = try store.runs(task: name, limit: 1).first, r.state == "RUNNING" { _ = stopRun(r.pid, seconds: 60) }
             try store.deleteTask(name)
             try? FileManager.default.removeItem(atPath: state.dir + "/logs/\(name)")
         }
@@ -237,8 +241,7 @@ struct TaskAbort: AsyncParsableCommand {
             guard let r = try store.runs(task: name, limit: 1).first, r.state == "RUNNING" else {
                 throw SyncError(.usage, "task '\(name)' is not running")
             }
-            guard kill(r.pid, SIGTERM) == 0 else { throw SyncError.posix(errno, "pid \(r.pid)", "can't signal the run") }
-            for _ in 0..<1200 where kill(r.pid, 0) == 0 { usleep(100_000) }   // bounded: 120 s
+            guard stopRun(r.pid, seconds: 120) else { throw SyncError.posix(errno, "pid \(r.pid)", "can't signal the run") }
             let after = try store.runs(task: name, limit: 1).first
             print("task \(name): \(after?.state ?? "ABORTED")")
         }

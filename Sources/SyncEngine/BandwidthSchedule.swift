@@ -2,21 +2,6 @@
 import Foundation
 import Synchronization
 
-/// An error thrown when a `--bwlimit` value cannot be parsed.
-public struct BandwidthScheduleError: Error, LocalizedError, CustomStringConvertible, Sendable, Equatable {
-    /// The full human-readable message, naming the bad text and what was expected.
-    public let message: String
-
-    /// Creates an error with the given message.
-    public init(_ message: String) { self.message = message }
-
-    /// The message, for `LocalizedError`.
-    public var errorDescription: String? { message }
-
-    /// The message, for `CustomStringConvertible`.
-    public var description: String { message }
-}
-
 /// A bandwidth limit in rclone's `--bwlimit` syntax, possibly changing by time of day and weekday.
 public struct BandwidthSchedule: Sendable, Equatable, CustomStringConvertible {
     /// Upload and download limits in bytes per second; nil means unlimited.
@@ -63,7 +48,7 @@ public struct BandwidthSchedule: Sendable, Equatable, CustomStringConvertible {
     public init(_ text: String) throws {
         let tokens = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
         guard !tokens.isEmpty else {
-            throw BandwidthScheduleError(
+            throw SyncError(.usage, 
                 "Invalid bandwidth limit \"\(text)\": it is empty (expected a limit such as 10M, off, "
                     + "10M:1M, or a timetable such as \"08:00,512k 18:00,off\")")
         }
@@ -78,7 +63,7 @@ public struct BandwidthSchedule: Sendable, Equatable, CustomStringConvertible {
             let entry = try Self.parseEntry(token)
             if entry.weekday == nil {
                 if let previous = daily.last, previous.entry.minuteOfDay >= entry.minuteOfDay {
-                    throw BandwidthScheduleError(
+                    throw SyncError(.usage, 
                         "Invalid time order: \(previous.token) \(token) (times in a daily timetable must strictly increase)"
                     )
                 }
@@ -92,7 +77,7 @@ public struct BandwidthSchedule: Sendable, Equatable, CustomStringConvertible {
             let clashing = zip(entries, tokens).filter { entry, _ in
                 entry.weekday == nil ? entry.minuteOfDay == key % 1440 : schedule.slotKey(entry) == key
             }.map { String($0.1) }
-            throw BandwidthScheduleError(
+            throw SyncError(.usage, 
                 "Invalid time order: \(clashing.joined(separator: " ")) (two entries set the limit for the same time)")
         }
         self = schedule
@@ -162,7 +147,7 @@ public struct BandwidthSchedule: Sendable, Equatable, CustomStringConvertible {
     static func parseEntry(_ token: Substring) throws -> Entry {
         let parts = token.split(separator: ",", omittingEmptySubsequences: false)
         guard parts.count == 2 else {
-            throw BandwidthScheduleError("Invalid bandwidth timetable entry \"\(token)\": \(expectedEntry)")
+            throw SyncError(.usage, "Invalid bandwidth timetable entry \"\(token)\": \(expectedEntry)")
         }
         var when = parts[0]
         var weekday: Int?
@@ -172,7 +157,7 @@ public struct BandwidthSchedule: Sendable, Equatable, CustomStringConvertible {
                 dayNames.firstIndex(where: { $0.lowercased() == name })
                 ?? fullDayNames.firstIndex(of: name)
             guard let index else {
-                throw BandwidthScheduleError(
+                throw SyncError(.usage, 
                     "Invalid bandwidth timetable entry \"\(token)\": \"\(when[when.startIndex..<dash])\" "
                         + "is not a weekday (expected Mon, Tue, Wed, Thu, Fri, Sat or Sun, or a full name)")
             }
@@ -180,7 +165,7 @@ public struct BandwidthSchedule: Sendable, Equatable, CustomStringConvertible {
             when = when[when.index(after: dash)...]
         }
         guard let minuteOfDay = parseTime(when) else {
-            throw BandwidthScheduleError(
+            throw SyncError(.usage, 
                 "Invalid bandwidth timetable entry \"\(token)\": \"\(when)\" is not a time "
                     + "(expected HH:MM from 00:00 to 23:59)")
         }
@@ -203,7 +188,7 @@ public struct BandwidthSchedule: Sendable, Equatable, CustomStringConvertible {
         let sides = text.split(separator: ":", omittingEmptySubsequences: false)
         let whereFound = text == context ? "" : " in \"\(context)\""
         guard sides.count <= 2 else {
-            throw BandwidthScheduleError(
+            throw SyncError(.usage, 
                 "Invalid bandwidth limit \"\(text)\"\(whereFound): expected LIMIT or UPLOAD:DOWNLOAD, e.g. 10M:1M")
         }
         var values: [Int64?] = []
@@ -217,7 +202,7 @@ public struct BandwidthSchedule: Sendable, Equatable, CustomStringConvertible {
                 values.append(bytes == 0 ? nil : bytes)
             } catch {
                 let place = side == context ? "" : " in \"\(context)\""
-                throw BandwidthScheduleError(
+                throw SyncError(.usage, 
                     "Invalid bandwidth limit \"\(side)\"\(place): \(error.reason) "
                         + "(expected \"off\" or \(SizeSuffix.expected))")
             }

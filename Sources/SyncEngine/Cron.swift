@@ -1,21 +1,6 @@
 // Cron schedules: parsing five cron fields, finding the next run, and converting to systemd OnCalendar= values.
 import Foundation
 
-/// An error thrown when a cron expression or one of its fields cannot be parsed.
-public struct CronError: Error, LocalizedError, CustomStringConvertible, Sendable, Equatable {
-    /// The full human-readable message, naming the bad text and what was expected.
-    public let message: String
-
-    /// Creates an error with the given message.
-    public init(_ message: String) { self.message = message }
-
-    /// The message, for `LocalizedError`.
-    public var errorDescription: String? { message }
-
-    /// The message, for `CustomStringConvertible`.
-    public var description: String { message }
-}
-
 /// A five-field cron schedule (`minute hour day-of-month month day-of-week`) with Vixie-cron semantics.
 public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     /// How far ahead `next(after:timeZone:)` searches before giving up (28 years covers leap days and weekday cycles).
@@ -32,7 +17,7 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         let trimmed = expression.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.hasPrefix("@") {
             guard let expanded = Self.macros[trimmed.lowercased()] else {
-                throw CronError(
+                throw SyncError(.usage, 
                     "Invalid cron expression \"\(expression)\": unknown macro \"\(trimmed)\" "
                         + "(expected @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly)")
             }
@@ -41,7 +26,7 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         }
         let fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard fields.count == 5 else {
-            throw CronError(
+            throw SyncError(.usage, 
                 "Invalid cron expression \"\(expression)\": expected 5 fields "
                     + "(minute hour day-of-month month day-of-week), found \(fields.count)")
         }
@@ -348,8 +333,8 @@ struct CronField: Sendable, Equatable {
 
     static func parse(_ raw: String, kind: Kind) throws -> CronField {
         let text = raw.trimmingCharacters(in: .whitespaces)
-        func fail(_ why: String) -> CronError {
-            CronError("Invalid \(kind.name) field \"\(raw)\": \(why)")
+        func fail(_ why: String) -> SyncError {
+            SyncError(.usage, "Invalid \(kind.name) field \"\(raw)\": \(why)")
         }
         guard !text.isEmpty else { throw fail("the field is empty (expected \(kind.expected), \"*\", a list, range or step)") }
         guard !text.contains(where: { $0.isWhitespace }) else {
@@ -416,7 +401,7 @@ struct CronField: Sendable, Equatable {
     static func value(_ text: Substring, kind: Kind, field: String) throws -> Int {
         if let n = number(text) {
             guard kind.range.contains(n) else {
-                throw CronError(
+                throw SyncError(.usage, 
                     "Invalid \(kind.name) field \"\(field)\": \(n) is out of range (expected \(kind.expected))")
             }
             return n
@@ -424,6 +409,6 @@ struct CronField: Sendable, Equatable {
         if let index = kind.names.firstIndex(of: text.lowercased()) {
             return index + kind.firstNameValue
         }
-        throw CronError("Invalid \(kind.name) field \"\(field)\": \"\(text)\" is not \(kind.expected)")
+        throw SyncError(.usage, "Invalid \(kind.name) field \"\(field)\": \"\(text)\" is not \(kind.expected)")
     }
 }

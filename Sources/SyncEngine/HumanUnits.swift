@@ -1,21 +1,6 @@
 // Human-readable sizes, rates and durations, the shared size-suffix parser, and the one-line progress display.
 import Foundation
 
-/// An error thrown when a size such as "10M" cannot be parsed.
-public struct SizeParseError: Error, LocalizedError, CustomStringConvertible, Sendable, Equatable {
-    /// The full human-readable message, naming the bad text and what was expected.
-    public let message: String
-
-    /// Creates an error with the given message.
-    public init(_ message: String) { self.message = message }
-
-    /// The message, for `LocalizedError`.
-    public var errorDescription: String? { message }
-
-    /// The message, for `CustomStringConvertible`.
-    public var description: String { message }
-}
-
 /// Formatting and parsing of byte counts, rates and durations for people to read.
 public enum HumanUnits {
     /// A byte count with binary units and three significant digits: "0 B", "1023 B", "1.00 KiB", "12.3 MiB", "456 GiB".
@@ -66,7 +51,7 @@ public enum HumanUnits {
         do {
             return try SizeSuffix.parse(Substring(trimmed))
         } catch {
-            throw SizeParseError("Invalid size \"\(text)\": \(error.reason) (expected \(SizeSuffix.expected))")
+            throw SyncError(.usage, "Invalid size \"\(text)\": \(error.reason) (expected \(SizeSuffix.expected))")
         }
     }
 

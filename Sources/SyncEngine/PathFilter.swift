@@ -1,21 +1,6 @@
 // rclone-style include/exclude glob filtering of relative "/"-separated paths, with NAS default excludes.
 import Foundation
 
-/// An error thrown when a filter pattern or a pattern file is invalid.
-public struct PathFilterError: Error, LocalizedError, CustomStringConvertible, Sendable, Equatable {
-    /// The full human-readable message, naming the bad text and what was expected.
-    public let message: String
-
-    /// Creates an error with the given message.
-    public init(_ message: String) { self.message = message }
-
-    /// The message, for `LocalizedError`.
-    public var errorDescription: String? { message }
-
-    /// The message, for `CustomStringConvertible`.
-    public var description: String { message }
-}
-
 /// Decides which files and directories of a tree to sync, from include and exclude glob patterns.
 public struct PathFilter: Sendable {
     /// Names skipped everywhere unless `defaultExcludes` is false: ZFS snapshots, Synology and macOS/Windows litter.
@@ -27,7 +12,7 @@ public struct PathFilter: Sendable {
     let includePatterns: [GlobPattern]
     let excludePatterns: [GlobPattern]
 
-    /// Compiles the patterns; throws `PathFilterError` naming the first invalid pattern.
+    /// Compiles the patterns; throws a `SyncError` naming the first invalid pattern.
     public init(include: [String], exclude: [String], defaultExcludes: Bool = true) throws {
         includePatterns = try include.map(GlobPattern.init)
         excludePatterns = try ((defaultExcludes ? Self.defaultExcludePatterns : []) + exclude).map(GlobPattern.init)
@@ -39,11 +24,11 @@ public struct PathFilter: Sendable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw PathFilterError(
+            throw SyncError(.usage, 
                 "Cannot read filter file \"\(path)\": \(error.localizedDescription) (expected a readable text file)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw PathFilterError("Cannot read filter file \"\(path)\": it is not UTF-8 text")
+            throw SyncError(.usage, "Cannot read filter file \"\(path)\": it is not UTF-8 text")
         }
         var result: [String] = []
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
@@ -121,8 +106,8 @@ struct GlobPattern: Sendable {
     init(_ source: String) throws {
         self.source = source
         var body = Substring(source)
-        func fail(_ why: String) -> PathFilterError {
-            PathFilterError("Invalid filter pattern \"\(source)\": \(why)")
+        func fail(_ why: String) -> SyncError {
+            SyncError(.usage, "Invalid filter pattern \"\(source)\": \(why)")
         }
         directoryOnly = body.hasSuffix("/") && !body.hasSuffix("\\/")
         if directoryOnly { body = body.dropLast() }
@@ -134,8 +119,8 @@ struct GlobPattern: Sendable {
     }
 
     static func tokenize(_ chars: [Character], source: String) throws -> [Token] {
-        func fail(_ why: String) -> PathFilterError {
-            PathFilterError("Invalid filter pattern \"\(source)\": \(why)")
+        func fail(_ why: String) -> SyncError {
+            SyncError(.usage, "Invalid filter pattern \"\(source)\": \(why)")
         }
         var tokens: [Token] = []
         var i = 0
@@ -201,7 +186,7 @@ struct GlobPattern: Sendable {
 
     /// Parses "[...]" starting at `start` (the "["); returns the token and the index after "]".
     static func parseClass(
-        _ chars: [Character], from start: Int, fail: (String) -> PathFilterError
+        _ chars: [Character], from start: Int, fail: (String) -> SyncError
     ) throws -> (Token, Int) {
         var i = start + 1
         var negated = false

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// A sync failure: what kind (which fixes the exit code) and a message that names the thing and what to do.
-public struct SyncError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct SyncError: Error, LocalizedError, CustomStringConvertible, Sendable, Equatable {
     /// Failure classes, each with one exit code.
     public enum Kind: Sendable, Equatable {
         /// Wrong flags or a folder the rules refuse (exit 2).
@@ -34,6 +34,8 @@ public struct SyncError: Error, CustomStringConvertible, Sendable, Equatable {
 
     /// The message.
     public var description: String { message }
+    /// The message (Foundation's localizedDescription).
+    public var errorDescription: String? { message }
 
     /// The process exit code for this class.
     public var exitCode: SyncExitCode {

@@ -212,7 +212,7 @@ struct PrivateMount: Sendable {
             var template = Array("/tmp/gphotos-sync-out-XXXXXX".utf8CString)
             let outFD = mkstemp(&template)
             guard outFD >= 0 else { return (nil, "can't make a temporary file: \(String(cString: strerror(errno)))") }
-            let outPath = String(cString: template)
+            let outPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             defer { close(outFD); unlink(outPath) }
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)

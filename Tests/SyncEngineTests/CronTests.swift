@@ -119,7 +119,7 @@ func message(_ body: () throws -> Void) -> String? {
         do {
             _ = try CronSchedule("61 * * * *")
             Issue.record("expected an error")
-        } catch let error as CronError {
+        } catch let error as SyncError {
             #expect(error.errorDescription == error.message)
             #expect(error.localizedDescription.contains("61"))
         } catch {
