@@ -94,6 +94,7 @@ public struct MountCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
+        PhotosFS.limitMallocArenas()
         var options: MountOptions
         do { options = try MountOptions.parse(mountOptions) } catch { throw ValidationError(error.description) }
         let name = accountName

@@ -157,7 +157,7 @@ enum StatusText {
         var out: [String] = []
         let states = s.counts.filter { $0.key != "committed" && $0.value > 0 }.sorted { $0.key < $1.key }
             .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        out.append("  uploads: \(s.queued) queued, \(s.failures.count) failed, \(s.counts["committed"] ?? 0) committed"
+        out.append("  uploads: \(s.queued) queued, \(s.failures.count + s.failuresOmitted) failed, \(s.counts["committed"] ?? 0) committed"
                    + (states.isEmpty ? "" : " (\(states))"))
         for p in s.pending.prefix(50) {
             var line = "    \(p.path)  \(p.state)"
@@ -166,9 +166,12 @@ enum StatusText {
             if let e = p.lastError { line += ", last error: \(e)" }
             out.append(line)
         }
-        if s.pending.count > 50 { out.append("    … and \(s.pending.count - 50) more") }
+        let morePending = s.pendingOmitted + max(0, s.pending.count - 50)
+        if morePending > 0 { out.append("    … and \(morePending) more") }
         if !s.failures.isEmpty { out.append("  failed (see user.gphotos.error; remove or rewrite the file to retry):") }
         for f in s.failures.prefix(50) { out.append("    \(f.path): \(f.error) (after \(f.attempts) attempts)") }
+        let moreFailures = s.failuresOmitted + max(0, s.failures.count - 50)
+        if moreFailures > 0 { out.append("    … and \(moreFailures) more") }
         if let q = s.quotaPausedUntil { out.append("  uploads paused until \(q): the daily API quota is used up") }
         if let a = s.authFailure { out.append("  uploads stopped: \(a) — re-authorize: gphotosfs auth login") }
         out.append("  cache: \(bytes(s.contentCacheBytes)) downloaded content, \(bytes(s.spoolBytes)) waiting in the spool")

@@ -106,12 +106,14 @@ public struct CommittedItem: Sendable, Equatable {
     public var productUrl: String
     /// The item's description (caption) as Google stores it.
     public var description: String
+    /// The base URL batchCreate returned with the item (valid 60 minutes), so the first read or HEAD needs no batchGet.
+    public var baseUrl: String?
     /// Creates a value.
     public init(googleId: String, filename: String, mimeType: String, isVideo: Bool, creationTime: Double?, width: Int64,
-                height: Int64, productUrl: String, description: String) {
+                height: Int64, productUrl: String, description: String, baseUrl: String? = nil) {
         self.googleId = googleId; self.filename = filename; self.mimeType = mimeType; self.isVideo = isVideo
         self.creationTime = creationTime; self.width = width; self.height = height; self.productUrl = productUrl
-        self.description = description
+        self.description = description; self.baseUrl = baseUrl
     }
 }
 
@@ -264,15 +266,17 @@ extension MetadataStore {
         try write { db in
             try db.execute(sql: """
                 INSERT INTO items (googleId, filename, mimeType, isVideo, creationTime, width, height, productUrl, description,
-                                   originalSha256, originalSize, seenAt)
-                VALUES (?, CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   originalSha256, originalSize, seenAt, baseUrl, baseUrlAt)
+                VALUES (?, CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(googleId) DO UPDATE SET filename = excluded.filename, mimeType = excluded.mimeType,
                     isVideo = excluded.isVideo, creationTime = COALESCE(excluded.creationTime, creationTime),
                     width = excluded.width, height = excluded.height, productUrl = excluded.productUrl,
                     originalSha256 = COALESCE(originalSha256, excluded.originalSha256),
-                    originalSize = COALESCE(originalSize, excluded.originalSize), seenAt = excluded.seenAt, gone = 0
+                    originalSize = COALESCE(originalSize, excluded.originalSize), seenAt = excluded.seenAt, gone = 0,
+                    baseUrl = COALESCE(excluded.baseUrl, baseUrl), baseUrlAt = COALESCE(excluded.baseUrlAt, baseUrlAt)
                 """, arguments: [item.googleId, FullText(item.filename), item.mimeType, item.isVideo, item.creationTime, item.width,
-                                 item.height, item.productUrl, item.description, sha256, size, now])
+                                 item.height, item.productUrl, item.description, sha256, size, now,
+                                 item.baseUrl, item.baseUrl == nil ? nil : now])
             guard let itemRow = try Int64.fetchOne(db, sql: "SELECT row FROM items WHERE googleId = ?", arguments: [item.googleId]) else {
                 throw StoreError("item \(item.googleId) vanished during commit")
             }

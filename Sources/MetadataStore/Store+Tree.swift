@@ -407,8 +407,8 @@ extension MetadataStore {
     public func staleBaseUrlIds(before: Double, excluding: Int64, limit: Int) throws(StoreError) -> [String] {
         try read { db in
             try String.fetchAll(db, sql: """
-                SELECT googleId FROM items WHERE gone = 0 AND row <> ? AND baseUrlAt IS NOT NULL AND baseUrlAt < ?
-                ORDER BY baseUrlAt DESC LIMIT ?
+                SELECT googleId FROM items WHERE gone = 0 AND row <> ? AND (baseUrlAt IS NULL OR baseUrlAt < ?)
+                ORDER BY COALESCE(baseUrlAt, seenAt) DESC LIMIT ?
                 """, arguments: [excluding, before, limit])
         }
     }

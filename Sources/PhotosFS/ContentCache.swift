@@ -67,6 +67,16 @@ final class Download: Sendable {
     }
 }
 
+/// What one batchGet for base URLs found.
+struct BaseUrlBatch: Sendable {
+    /// Fresh base URLs by Google id.
+    var urls: [String: String] = [:]
+    /// Ids Google no longer has (NOT_FOUND).
+    var missing: [String] = []
+    /// The call's failure.
+    var error: PhotosAPIError?
+}
+
 /// A committed item open for reading: a descriptor on its cache file and, while it downloads, the download.
 final class ItemReader: Sendable {
     let row: Int64
@@ -91,25 +101,50 @@ extension PhotosFS {
         let path = pathOf(.item(item.row))
         let now = clock.now().timeIntervalSince1970
         if !force, let url = item.baseUrl, let at = item.baseUrlAt, now - at < Self.baseURLLifetime { return url }
-        let others = (try? store.staleBaseUrlIds(before: now - Self.baseURLLifetime, excluding: item.row, limit: 49)) ?? []
-        let ids = [item.googleId] + others.filter { $0 != item.googleId }
-        let results = try await api(path, { () async throws(PhotosAPIError) in try await client.batchGetMediaItems(ids) })
-        var fresh: [(googleId: String, baseUrl: String)] = []
-        var missing: [String] = []
-        for (i, r) in results.enumerated() {
-            if let m = r.mediaItem, !m.baseUrl.isEmpty { fresh.append((m.id, m.baseUrl)) }
-            else if i < ids.count, r.status?.code == 5 { missing.append(ids[i]) }   // NOT_FOUND: the item is gone
-        }
-        try db(path, { () throws(StoreError) in try store.setBaseUrls(fresh, at: now) })
-        if !missing.isEmpty {
-            let rows = try db(path, { () throws(StoreError) in try store.markItemsGone(googleIds: missing) })
-            if !rows.isEmpty { itemsWentAway(rows) }
-        }
-        guard let url = fresh.first(where: { $0.googleId == item.googleId })?.baseUrl else {
-            if missing.contains(item.googleId) { throw FSError.stale(path) }
+        // Join a batchGet that is already fetching this id, or start one for it and up to 49 others not in flight.
+        let fetch = tree.state.withLock { s -> Task<BaseUrlBatch, Never>? in force ? nil : s.baseUrlFetches[item.googleId] }
+            ?? startBaseUrlFetch(item, now: now)
+        let batch = await fetch.value
+        if let error = batch.error { _ = try await api(path, { () throws(PhotosAPIError) in throw error }) as Void }
+        guard let url = batch.urls[item.googleId] else {
+            if batch.missing.contains(item.googleId) { throw FSError.stale(path) }
             throw FSError(EIO, "\(path): Google returned no download URL for the item")
         }
         return url
+    }
+
+    /// One batchGet for `item` and up to 49 other items whose base URL is stale or missing (and not being fetched),
+    /// registered for each of its ids until it ends; stores the URLs and marks items Google no longer has.
+    private func startBaseUrlFetch(_ item: ItemRecord, now: Double) -> Task<BaseUrlBatch, Never> {
+        let candidates = (try? store.staleBaseUrlIds(before: now - Self.baseURLLifetime, excluding: item.row, limit: 98)) ?? []
+        return tree.state.withLock { s in
+            let others = candidates.filter { $0 != item.googleId && s.baseUrlFetches[$0] == nil }.prefix(49)
+            let ids = [item.googleId] + others
+            let task = Task { () async -> BaseUrlBatch in
+                let batch = await self.fetchBaseUrls(ids, path: self.pathOf(.item(item.row)), now: now)
+                self.tree.state.withLock { s in for id in ids { s.baseUrlFetches[id] = nil } }
+                return batch
+            }
+            for id in ids { s.baseUrlFetches[id] = task }
+            return task
+        }
+    }
+
+    private func fetchBaseUrls(_ ids: [String], path: String, now: Double) async -> BaseUrlBatch {
+        var out = BaseUrlBatch()
+        do {
+            let results = try await client.batchGetMediaItems(ids)
+            for (i, r) in results.enumerated() {
+                if let m = r.mediaItem, !m.baseUrl.isEmpty { out.urls[m.id] = m.baseUrl }
+                else if i < ids.count, r.status?.code == 5 { out.missing.append(ids[i]) }   // NOT_FOUND: the item is gone
+            }
+        } catch {
+            out.error = error
+            return out
+        }
+        try? store.setBaseUrls(out.urls.map { (googleId: $0.key, baseUrl: $0.value) }, at: now)
+        if !out.missing.isEmpty, let rows = try? store.markItemsGone(googleIds: out.missing), !rows.isEmpty { itemsWentAway(rows) }
+        return out
     }
 
     /// -o size=exact: one HEAD for an item whose size is unknown (deduplicated per item), stored for good.

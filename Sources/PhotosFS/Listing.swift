@@ -40,6 +40,16 @@ extension PhotosFS {
         mallocTrim?(0)
     }
 
+    /// At most two glibc malloc arenas for the whole process. glibc gives each thread that contends for the heap an
+    /// arena of its own (up to 8 per core); with 16 FUSE threads and the cooperative pool, listings built on one
+    /// thread and freed on another leave pages stranded across arenas, which is most of the RSS above the idle
+    /// mount (docs/PERFORMANCE.md, rss). Call once at start, before the threads exist.
+    public static func limitMallocArenas() {
+        guard let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        let mallopt = unsafeBitCast(f, to: (@convention(c) (Int32, Int32) -> Int32).self)
+        _ = mallopt(-8, 2)   // M_ARENA_MAX
+    }
+
     /// glibc's malloc_trim (not in Swift's Glibc module; nil on a libc without it).
     private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
         guard let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }

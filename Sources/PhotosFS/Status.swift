@@ -38,6 +38,13 @@ public struct MountStatus: Codable, Sendable, Equatable {
     public var pending: [Pending]
     /// Failed uploads.
     public var failures: [Failure]
+    /// Pending files left out of `pending` (the list keeps the first `MountStatus.listLimit`: an xattr value holds at
+    /// most 64 KiB).
+    public var pendingOmitted = 0
+    /// Failures left out of `failures` likewise.
+    public var failuresOmitted = 0
+    /// Longest list kept in the status.
+    public static let listLimit = 50
     /// Uploads are paused until then (daily quota), ISO 8601.
     public var quotaPausedUntil: String?
     /// Why uploads stopped (re-authorize: gphotosfs auth login).
@@ -102,10 +109,17 @@ extension PhotosFS {
         let day = Self.pacificDay(clock.now())
         let usage = (try? store.apiUsage(day: day)) ?? (requests: 0, downloads: 0)
         let queued = activeStates.map { counts[$0.rawValue] ?? 0 }.reduce(0, +)
-        let status = MountStatus(counts: counts, queued: queued, pending: pending, failures: failures,
+        var status = MountStatus(counts: counts, queued: queued, pending: Array(pending.prefix(MountStatus.listLimit)),
+                                 failures: Array(failures.prefix(MountStatus.listLimit)).map { f in
+                                     var f = f
+                                     if f.error.count > 300 { f.error = String(f.error.prefix(300)) + "…" }
+                                     return f
+                                 },
                                  quotaPausedUntil: quota.map { iso.string(from: $0) }, authFailure: auth,
                                  contentCacheBytes: (try? store.contentCacheBytes()) ?? 0, spoolBytes: spoolBytes,
                                  quotaDay: day, apiRequestsToday: usage.requests, downloadsToday: usage.downloads)
+        status.pendingOmitted = max(0, pending.count - MountStatus.listLimit)
+        status.failuresOmitted = max(0, failures.count - MountStatus.listLimit)
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .prettyPrinted]
         do { return try enc.encode(status) } catch { throw FSError(EIO, "status: \(error)") }

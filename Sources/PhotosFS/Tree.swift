@@ -66,6 +66,9 @@ final class TreeState: Sendable {
         var refreshedAt: [String: Double] = [:]
         var failedAt: [String: Double] = [:]
         var sizing: [Int64: Task<Int64?, Never>] = [:]
+        /// batchGet calls in flight, by every Google id they fetch: a base URL asked for while one is coming waits for
+        /// it instead of sending another call (concurrent lookups of fresh items would each send one).
+        var baseUrlFetches: [String: Task<BaseUrlBatch, Never>] = [:]
         var downloads: [Int64: Download] = [:]
         var openReaders: [Int64: Int] = [:]
         var goneRows: Set<Int64> = []

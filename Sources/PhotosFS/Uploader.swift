@@ -78,13 +78,17 @@ extension PhotosFS {
             return out
         }
         for id in toStart {
-            let task = Task { [self] in
-                await uploadOne(id)
-                writes.s.withLock { _ = $0.uploads.removeValue(forKey: id) }
-                writes.kick.signal()
-                writes.changed.signal()
+            // The entry is stored under the same lock that creates the task: a task that finished before a later
+            // store would leave its entry behind for good, and four such leaks stopped every upload (seen with 2,000
+            // files on 2 cores).
+            writes.s.withLock { s in
+                s.uploads[id] = Task { [self] in
+                    await uploadOne(id)
+                    writes.s.withLock { _ = $0.uploads.removeValue(forKey: id) }
+                    writes.kick.signal()
+                    writes.changed.signal()
+                }
             }
-            writes.s.withLock { $0.uploads[id] = task }
         }
         // Commits: reconcile 'creating' rows first; batch 'uploaded' rows when a batch is full, urgent, or old enough
         // (batchGather on the fs clock while more are on their way, batchLinger of real time when nothing else is queued).
@@ -98,22 +102,31 @@ extension PhotosFS {
             s.lingerSince = since
             return since.duration(to: .now) >= .seconds(UploadPolicy.batchLinger)
         }
-        let worth = !creating.isEmpty || uploaded.count >= UploadPolicy.batchSize || uploaded.contains { urgent.contains($0.rowID) }
+        // fsync'd rows go at once unless more fsync'd rows are still uploading: then they wait for them (at most
+        // batchLinger), so 50 concurrent fsyncs share one batchCreate instead of one call per upload that finishes.
+        let urgentComing = rows.contains { urgent.contains($0.rowID) && ($0.journalState == .spooled || $0.journalState == .uploading) }
+        let urgentReady = writes.s.withLock { s -> Bool in
+            guard uploaded.contains(where: { urgent.contains($0.rowID) }) else { s.urgentSince = nil; return false }
+            if !urgentComing { return true }
+            let since = s.urgentSince ?? .now
+            s.urgentSince = since
+            return since.duration(to: .now) >= .seconds(UploadPolicy.batchLinger)
+        }
+        let worth = !creating.isEmpty || uploaded.count >= UploadPolicy.batchSize || urgentReady
             || (!uploaded.isEmpty && (draining || lingered || t - oldest >= UploadPolicy.batchGather))
         guard worth else { return }
-        let start = writes.s.withLock { s -> Bool in
-            guard s.batch == nil, !s.stopped else { return false }
-            return true
+        // Checked and set under one lock, for the same reason as the uploads above.
+        writes.s.withLock { s in
+            guard s.batch == nil, !s.stopped else { return }
+            s.lingerSince = nil
+            s.urgentSince = nil
+            s.batch = Task { [self] in
+                await commitAll()
+                writes.s.withLock { $0.batch = nil }
+                writes.kick.signal()
+                writes.changed.signal()
+            }
         }
-        guard start else { return }
-        writes.s.withLock { $0.lingerSince = nil }
-        let task = Task { [self] in
-            await commitAll()
-            writes.s.withLock { $0.batch = nil }
-            writes.kick.signal()
-            writes.changed.signal()
-        }
-        writes.s.withLock { s in if s.batch == nil { s.batch = task } }
     }
 
     /// The path of a journal row, for messages and status.
@@ -423,7 +436,8 @@ extension PhotosFS {
                                       mimeType: item.mimeType, isVideo: item.isVideo,
                                       creationTime: item.mediaMetadata.creationTime?.timeIntervalSince1970,
                                       width: item.mediaMetadata.width, height: item.mediaMetadata.height,
-                                      productUrl: item.productUrl, description: item.description)
+                                      productUrl: item.productUrl, description: item.description,
+                                      baseUrl: item.baseUrl.isEmpty ? nil : item.baseUrl)
         let current = (try? store.journalRow(row.rowID)) ?? row   // a rename or unlink may have changed it since the claim
         let album = row.albumRow.flatMap { try? store.albumBrief($0) }
         let old = current.replacesItemRow.flatMap { try? store.itemBrief($0) }.flatMap { $0.googleId == item.id ? nil : $0 }

@@ -64,6 +64,8 @@ final class WriteState: Sendable {
         /// Since when uploaded rows wait for company with nothing else queued (UploadPolicy.batchLinger; real time,
         /// not the fs clock: it is a pause between two `cp` files, not a policy deadline).
         var lingerSince: ContinuousClock.Instant?
+        /// Since when fsync'd rows that are uploaded wait for other fsync'd rows still uploading (real time).
+        var urgentSince: ContinuousClock.Instant?
         /// Uploads paused until then (daily quota).
         var quotaUntil: Date?
         /// Why the account can't be used (re-authorize), nil when fine.
