@@ -115,9 +115,10 @@ public struct Endpoint: Sendable, Equatable {
     }
 }
 
-/// True when `path` has the extended attribute `name` (any value).
+/// True when `path` has the extended attribute `name` (any value; E2BIG and ERANGE mean a value too large to read,
+/// which still exists).
 func hasXattr(_ path: String, _ name: String) -> Bool {
-    getxattr(path, name, nil, 0) >= 0
+    getxattr(path, name, nil, 0) >= 0 || errno == E2BIG || errno == ERANGE
 }
 
 /// The value of the extended attribute `name` of `path` as text, or nil.

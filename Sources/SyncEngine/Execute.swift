@@ -286,6 +286,9 @@ extension Job {
                     let path = root + "/" + c.action.dest
                     group.addTask {
                         await onThread { () -> (String, Int32) in
+                            // Already committed (the mount's write-back got there first): nothing to wait for, and
+                            // opening it would start a download of the item.
+                            if xattrString(path, "user.gphotos.state") == "committed" { return (c.action.dest, 0) }
                             let fd = open(path, O_RDONLY | O_CLOEXEC)
                             if fd < 0 { return (c.action.dest, errno) }
                             let rc = fsync(fd) == 0 ? 0 : errno
