@@ -116,7 +116,10 @@ extension PhotosFS {
     /// One batchGet for `item` and up to 49 other items whose base URL is stale or missing (and not being fetched),
     /// registered for each of its ids until it ends; stores the URLs and marks items Google no longer has.
     private func startBaseUrlFetch(_ item: ItemRecord, now: Double) -> Task<BaseUrlBatch, Never> {
-        let candidates = (try? store.staleBaseUrlIds(before: now - Self.baseURLLifetime, excluding: item.row, limit: 98)) ?? []
+        // Enough candidates to fill the call with ids no other call is fetching.
+        let busy = tree.state.withLock { $0.baseUrlFetches.count }
+        let candidates = (try? store.staleBaseUrlIds(before: now - Self.baseURLLifetime, excluding: item.row,
+                                                     limit: 49 + min(busy, 5_000))) ?? []
         return tree.state.withLock { s in
             let others = candidates.filter { $0 != item.googleId && s.baseUrlFetches[$0] == nil }.prefix(49)
             let ids = [item.googleId] + others
