@@ -60,9 +60,7 @@ extension Job {
                     if !pushToMount { reporter.item(a.kind == .replace ? "replaced" : "copied", a.source ?? "", dest: a.dest, bytes: c.bytes) }
                 case .failure(let e):
                     copyFailed.insert(a.source ?? a.dest)
-                    if !(abort.isSet && e.kind == .other && e.message.hasSuffix("aborted")) {
-                        reporter.error(a.source, e.message); s.errors += 1
-                    }
+                    if e.kind != .aborted { reporter.error(a.source, e.message); s.errors += 1 }
                 }
                 startNext()
             }
@@ -160,7 +158,6 @@ extension Job {
         let src = source.path + "/" + (a.source ?? "")
         let dst = dest.path + "/" + a.dest
         let direct = req.direction == .push && dest.inMount   // the mount's close is atomic: write the final name
-        let mtime: Int64? = req.direction == .push ? a.source.flatMap { _ in nil } : nil
         let sourceMtime = req.direction == .pull ? captureTime(src) : nil
         let schedule = req.bwlimit
         let pushing = req.direction == .push
@@ -175,7 +172,6 @@ extension Job {
                     let c = self.counters.withLock { c -> (items: Int, bytes: Int64) in c.bytes += Int64(n); return c }
                     self.reporter.progress(items: c.items, itemsTotal: totalItems, bytes: c.bytes, bytesTotal: totalBytes)
                 }
-                _ = mtime
                 if !direct {
                     // Keep the source's time (pull: the capture time) so the next run compares equal.
                     let t = sourceMtime ?? self.mtimeOf(src)
@@ -204,13 +200,13 @@ extension Job {
             if abort.isSet && !(direct && replace) {
                 // Cut: nothing half-written may stay (a file closed in the mount would upload).
                 _ = unlink(target)
-                throw SyncError(.other, "\(src): aborted")
+                throw SyncError(.aborted, "\(src): aborted")
             }
             let n = read(inFD, &buf, buf.count)
             if n < 0 {
                 if errno == EINTR { continue }
                 let e = errno
-                if !direct { _ = unlink(target) } else { _ = unlink(target) }
+                _ = unlink(target)   // never leave a partial file (in the mount it would upload)
                 throw SyncError.posix(e, src, "can't read")
             }
             if n == 0 { break }

@@ -20,6 +20,8 @@ public struct SyncError: Error, LocalizedError, CustomStringConvertible, Sendabl
         case noRetry
         /// The run cannot go on: disk full, no permission, a revoked token (exit 7).
         case fatal
+        /// The run was aborted (SIGINT, SIGTERM, task abort) before this item was done (exit 1).
+        case aborted
         /// Anything else (exit 1).
         case other
     }
@@ -46,7 +48,7 @@ public struct SyncError: Error, LocalizedError, CustomStringConvertible, Sendabl
         case .temporary: return .temporaryError
         case .noRetry: return .lessSeriousError
         case .fatal: return .fatalError
-        case .other: return .uncategorizedError
+        case .other, .aborted: return .uncategorizedError
         }
     }
 

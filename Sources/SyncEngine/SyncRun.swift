@@ -145,12 +145,8 @@ final class Job: @unchecked Sendable {   // used from one task at a time, plus t
         // Walk.
         let pushing = req.direction == .push
         let srcTree = try await walk(source.path, WalkOptions(filter: req.filter, followSymlinks: pushing && req.followSymlinks, mediaOnly: pushing))
+        // A destination that does not exist yet: a push creates the album (below), a pull the directory.
         let dstExists = FileManager.default.fileExists(atPath: dest.path)
-        if !dstExists && dest.inMount && dest.folder != .upload {
-            // An album that does not exist yet: created by the run (mkdir of the album itself).
-        } else if !dstExists && !dest.inMount && !pushing {
-            // A pull creates its destination directory.
-        }
         let dstTree = dstExists ? try await walk(dest.path, WalkOptions(filter: req.filter, followSymlinks: false, mediaOnly: false)) : TreeListing()
         for (p, m) in srcTree.unreadable { reporter.error(p, m); summary.errors += 1 }
         if req.strict {
@@ -166,9 +162,8 @@ final class Job: @unchecked Sendable {   // used from one task at a time, plus t
 
         let ledger = try store?.ledger(source: source.path, dest: dest.path) ?? [:]
         var plan = try await plan(srcTree, dstTree, ledger)
-        if !dstExists && pushing && dest.inMount, case .album(let title)? = dest.folder {
+        if !dstExists && pushing && dest.inMount, case .album? = dest.folder {
             plan.actions.insert(PlannedAction(kind: .mkdir, source: nil, dest: ""), at: 0)
-            _ = title
         }
         summary.nonMedia = plan.nonMedia.count
         summary.symlinks = plan.symlinks.count
