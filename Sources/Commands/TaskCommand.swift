@@ -379,7 +379,11 @@ struct RunDueCommand: AsyncParsableCommand {
         let store = try state.store()
         let due = try orExit { () throws(SyncError) -> [SyncTask] in
             var due: [SyncTask] = []
-            for t in try store.tasks() where TaskStatus.isDue(t, lastRun: try store.runs(task: t.name, limit: 1).first, now: now) { due.append(t) }
+            for t in try store.tasks() {
+                let last = try store.runs(task: t.name, limit: 1).first
+                // A run still going is not started again (cron calls run-due every minute; long runs are normal).
+                if last?.state != "RUNNING" && TaskStatus.isDue(t, lastRun: last, now: now) { due.append(t) }
+            }
             return due
         }
         if list || due.isEmpty {
