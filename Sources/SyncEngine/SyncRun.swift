@@ -144,7 +144,10 @@ final class Job: @unchecked Sendable {   // used from one task at a time, plus t
     func run(_ summary: inout SyncSummary) async throws(SyncError) {
         // Walk.
         let pushing = req.direction == .push
-        let srcTree = try await walk(source.path, WalkOptions(filter: req.filter, followSymlinks: pushing && req.followSymlinks, mediaOnly: pushing))
+        let ledger = try store?.ledger(source: source.path, dest: dest.path) ?? [:]
+        var walkSource = WalkOptions(filter: req.filter, followSymlinks: pushing && req.followSymlinks, mediaOnly: pushing)
+        walkSource.known = ledger
+        let srcTree = try await walk(source.path, walkSource)
         // A destination that does not exist yet: a push creates the album (below), a pull the directory.
         let dstExists = FileManager.default.fileExists(atPath: dest.path)
         let dstTree = dstExists ? try await walk(dest.path, WalkOptions(filter: req.filter, followSymlinks: false, mediaOnly: false)) : TreeListing()
@@ -160,7 +163,6 @@ final class Job: @unchecked Sendable {   // used from one task at a time, plus t
             throw SyncError(.usage, "SYNC refused: the source \(source.path) has no files\(req.filter.isFiltering ? " that the filters let through" : "") (is it mounted?). A SYNC from an empty source would remove everything at \(dest.path).")
         }
 
-        let ledger = try store?.ledger(source: source.path, dest: dest.path) ?? [:]
         var plan = try await plan(srcTree, dstTree, ledger)
         if !dstExists && pushing && dest.inMount, case .album? = dest.folder {
             plan.actions.insert(PlannedAction(kind: .mkdir, source: nil, dest: ""), at: 0)

@@ -43,6 +43,9 @@ struct WalkOptions: Sendable {
     var followSymlinks = false
     /// Sniff each file's head and leave out what is not a photo or video Google accepts.
     var mediaOnly = false
+    /// Ledger rows: a file with the size and mtime its row records was a photo or video when it was hashed, so its
+    /// head is not read again (a re-run of 100,000 photos on disks would otherwise read 100,000 heads).
+    var known: [String: LedgerEntry] = [:]
     /// Deepest directory level walked.
     var maxDepth = 64
 }
@@ -96,7 +99,8 @@ enum Walker {
                 } else if kind == S_IFREG {
                     guard options.filter.includes(file: rel) else { out.excluded += 1; continue }
                     if options.mediaOnly, ls.st_size > 0 {
-                        if !isMedia(path, name: name) { out.nonMedia.append(rel); continue }
+                        let unchanged = options.known[rel].map { $0.size == Int64(ls.st_size) && $0.mtimeNs == mtimeNs(ls) } ?? false
+                        if !unchanged && !isMedia(path, name: name) { out.nonMedia.append(rel); continue }
                     } else if options.mediaOnly {
                         out.nonMedia.append(rel); continue   // empty files are never uploaded (docs/SEMANTICS.md)
                     }
