@@ -84,13 +84,10 @@ public final class SyncReporter: Sendable {
 
     let options: Options
     let state = Mutex(State())
-    /// Lines written (tests read them back); nil when not recording.
-    let recorded: Mutex<[String]>?
 
-    /// Creates a reporter; `record` keeps every line in memory as well (tests).
-    public init(_ options: Options, record: Bool = false) {
+    /// Creates a reporter.
+    public init(_ options: Options) {
         self.options = options
-        recorded = record ? Mutex([]) : nil
         if let path = options.logFile {
             let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
             state.withLock { $0.logFD = fd }
@@ -102,9 +99,6 @@ public final class SyncReporter: Sendable {
         let fd = state.withLock { $0.logFD }
         if fd >= 0 { close(fd) }
     }
-
-    /// Lines recorded so far (with `record: true`).
-    public var lines: [String] { recorded?.withLock { $0 } ?? [] }
 
     /// The run starts.
     func start(_ s: SyncSummary) {
@@ -172,23 +166,15 @@ public final class SyncReporter: Sendable {
     /// The run ended.
     func summary(_ s: SyncSummary) {
         clearProgress()
-        emitSummary((try? JSONEncoder().encode(s)) ?? Data("{}".utf8), text: s.message)
-    }
-
-    private func emitSummary(_ data: Data, text: String) {
         if options.json {
-            var obj = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-            obj["event"] = "summary"
-            obj["time"] = Self.timestamp()
-            if let line = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]) {
-                writeAll(1, String(decoding: line, as: UTF8.self) + "\n")
-                recorded?.withLock { $0.append(String(decoding: line, as: UTF8.self)) }
-            }
+            let data = (try? JSONEncoder().encode(s)) ?? Data()
+            var fields = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+            fields["event"] = "summary"
+            emitJSON(fields)
         } else {
-            writeAll(1, text + "\n")
-            recorded?.withLock { $0.append(text) }
+            writeAll(1, s.message + "\n")
         }
-        log(text)
+        log(s.message)
     }
 
     private func clearProgress() {
@@ -202,19 +188,16 @@ public final class SyncReporter: Sendable {
         } else if show {
             clearProgress()
             writeAll(stderr ? 2 : 1, text + "\n")
-            recorded?.withLock { $0.append(text) }
         }
         log(text)
     }
 
-    private func emitJSON(_ fields: [String: any Sendable]) {
-        var obj: [String: Any] = [:]
-        for (k, v) in fields { obj[k] = v }
+    private func emitJSON(_ fields: [String: Any]) {
+        var obj = fields
         obj["time"] = Self.timestamp()
         guard let data = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         let line = String(decoding: data, as: UTF8.self)
         writeAll(1, line + "\n")
-        recorded?.withLock { $0.append(line) }
     }
 
     private func log(_ text: String) {
