@@ -29,6 +29,9 @@ let package = Package(
         .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         // <sys/xattr.h> for gphotos-sync (the mount's xattrs), without libfuse.
         .target(name: "CXattr"),
+        // libarchive (Takeout .zip/.tgz parts, streamed) and libqrencode (the Picker link as a terminal QR code).
+        .systemLibrary(name: "CArchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CQREncode", providers: [.apt(["libqrencode-dev"])]),
 
         // The Google Photos API emulator (shares no code with the client).
         .target(
@@ -87,11 +90,22 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // gphotos-sync import: Google Takeout archives and Picker selections into a dataset (manifest, layout, dates).
+        .target(
+            name: "ImportEngine",
+            dependencies: [
+                "SyncEngine", "PhotosAPI", "CArchive", "CQREncode",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
         // ArgumentParser commands as a library, so tests run them in-process.
         .target(
             name: "Commands",
             dependencies: [
-                "Emulator", "PhotosAPI", "PhotosFS", "FuseMount", "MetadataStore", "SyncEngine",
+                "Emulator", "PhotosAPI", "PhotosFS", "FuseMount", "MetadataStore", "SyncEngine", "ImportEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -128,6 +142,11 @@ let package = Package(
             swiftSettings: strict),
         // gphotos-sync's pure parts: cron, bandwidth timetables, globs, units, exit codes.
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine"], swiftSettings: strict),
+        // Imports: Takeout name matching and archives directly; whole imports (Takeout, Picker) as processes.
+        .testTarget(
+            name: "ImportEngineTests",
+            dependencies: ["ImportEngine", "CQREncode", "Harness", "APITestSupport"],
+            swiftSettings: strict),
         // The same file-system test bodies run against the core directly and through a real FUSE mount.
         .testTarget(
             name: "PhotosFSTests",

@@ -196,12 +196,12 @@ public struct MountCommand: AsyncParsableCommand {
     }
 
     /// Credentials minted from an emulator's control API (kept in memory; nothing is written to the accounts dir).
-    static func emulatorCredentials(_ name: String, base: String) async throws -> StoredCredentials {
+    static func emulatorCredentials(_ name: String, base: String, scopes: [String] = PhotosScopes.library) async throws -> StoredCredentials {
         let endpoints = PhotosEndpoints.emulator(base)
         let clientId = "gphotosfs-emulator.apps.googleusercontent.com"
         let r: TokenResponse
         do {
-            r = try await OAuthClient(endpoints: endpoints, transport: CurlTransport()).emulatorToken(clientId: clientId, scopes: PhotosScopes.library)
+            r = try await OAuthClient(endpoints: endpoints, transport: CurlTransport()).emulatorToken(clientId: clientId, scopes: scopes)
         } catch { throw ValidationError("cannot get a token from the emulator at \(base): \(error)") }
         return StoredCredentials(account: name, clientId: clientId, clientSecret: nil, refreshToken: r.refreshToken ?? "",
                                  accessToken: r.accessToken, expiry: Date().addingTimeInterval(r.expiresIn), scopes: r.scopes,

@@ -18,7 +18,7 @@ public struct GPhotosSyncCommand: AsyncParsableCommand {
             5 temporary error (retrying may help), 6 some items failed and retrying will not help, 7 fatal error.
             """,
         version: "0.1.0",
-        subcommands: [PushCommand.self, PullCommand.self, TaskCommand.self, RunDueCommand.self])
+        subcommands: [PushCommand.self, PullCommand.self, ImportCommand.self, TaskCommand.self, RunDueCommand.self])
     public init() {}
 
     /// Runs the command line; usage errors exit 2 as rclone's do (ArgumentParser's own code would be 64).

@@ -101,14 +101,14 @@ public final class SyncReporter: Sendable {
     }
 
     /// The run starts.
-    func start(_ s: SyncSummary) {
+    public func start(_ s: SyncSummary) {
         state.withLock { $0.started = Date() }
         event(["event": "start", "direction": s.direction, "mode": s.mode, "source": s.source, "dest": s.dest, "dryRun": s.dryRun],
               text: "\(s.dryRun ? "dry run: " : "")\(s.direction) --mode \(s.mode) \(s.source) → \(s.dest)")
     }
 
     /// One item was handled (`action`: copied, replaced, mkdir, removed, deleted, unchanged, skipped, …).
-    func item(_ action: String, _ path: String, dest: String? = nil, bytes: Int64? = nil, detail: String? = nil, dryRun: Bool = false) {
+    public func item(_ action: String, _ path: String, dest: String? = nil, bytes: Int64? = nil, detail: String? = nil, dryRun: Bool = false) {
         var e: [String: any Sendable] = ["event": "item", "action": action, "path": path]
         if let dest { e["dest"] = dest }
         if let bytes { e["bytes"] = bytes }
@@ -120,24 +120,24 @@ public final class SyncReporter: Sendable {
     }
 
     /// A line of context (a task's script output): printed, logged, and an NDJSON "note" event.
-    func note(_ line: String) {
+    public func note(_ line: String) {
         event(["event": "note", "message": line], text: line, show: options.verbose)
     }
 
     /// A warning or a note.
-    func warning(_ message: String) {
+    public func warning(_ message: String) {
         event(["event": "warning", "message": message], text: "NOTICE: \(message)", stderr: true)
     }
 
     /// An error, for one item (`path`) or the run.
-    func error(_ path: String?, _ message: String) {
+    public func error(_ path: String?, _ message: String) {
         var e: [String: any Sendable] = ["event": "error", "message": message]
         if let path { e["path"] = path }
         event(e, text: "ERROR : \(path.map { "\($0): " } ?? "")\(message)", stderr: true)
     }
 
     /// Progress (throttled: at most twice a second on a terminal, once a second in JSON).
-    func progress(items: Int, itemsTotal: Int, bytes: Int64, bytesTotal: Int64, force: Bool = false) {
+    public func progress(items: Int, itemsTotal: Int, bytes: Int64, bytesTotal: Int64, force: Bool = false) {
         let now = Date().timeIntervalSince1970
         let (go, started) = state.withLock { s -> (Bool, Date) in
             let gap = options.json ? 1.0 : 0.5
@@ -164,7 +164,18 @@ public final class SyncReporter: Sendable {
     }
 
     /// The run ended.
-    func summary(_ s: SyncSummary) {
+    public func summary(_ s: SyncSummary) { finish(s, message: s.message) }
+
+    /// Another command's run started (`fields` become the NDJSON "start" event).
+    public func begin(_ fields: [String: any Sendable], text: String) {
+        state.withLock { $0.started = Date() }
+        var e = fields
+        e["event"] = "start"
+        event(e, text: text)
+    }
+
+    /// Any command's run ended: `s`'s fields as the NDJSON "summary" event, or `message` as text.
+    public func finish(_ s: some Encodable, message: String) {
         clearProgress()
         if options.json {
             let data = (try? JSONEncoder().encode(s)) ?? Data()
@@ -172,9 +183,9 @@ public final class SyncReporter: Sendable {
             fields["event"] = "summary"
             emitJSON(fields)
         } else {
-            writeAll(1, s.message + "\n")
+            writeAll(1, message + "\n")
         }
-        log(s.message)
+        log(message)
     }
 
     private func clearProgress() {

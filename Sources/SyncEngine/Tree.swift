@@ -50,6 +50,9 @@ struct WalkOptions: Sendable {
     var maxDepth = 64
 }
 
+/// The folder `gphotos-sync import` keeps in a dataset's root (manifest, staged files): never synced.
+public let importWorkFolder = ".gphotos-import"
+
 enum Walker {
     /// Walks `root` (which must be a directory). Bounded by `maxDepth`, and by a visited set under --follow-symlinks.
     static func walk(_ root: String, _ options: WalkOptions) throws(SyncError) -> TreeListing {
@@ -70,6 +73,7 @@ enum Walker {
                 continue
             }
             for name in names.sorted() {
+                if dir.isEmpty && name == importWorkFolder { continue }   // `gphotos-sync import`'s manifest and staging
                 let rel = dir.isEmpty ? name : dir + "/" + name
                 let path = full + "/" + name
                 var ls = stat()
@@ -129,7 +133,7 @@ func mtimeNs(_ st: stat) -> Int64 { Int64(st.st_mtim.tv_sec) * 1_000_000_000 + I
 
 /// Runs blocking file work (reads and writes through a FUSE mount can take as long as an upload) on a thread of its
 /// own, so the cooperative pool never waits on a system call.
-func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+public func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in
         let t = Thread { c.resume(returning: work()) }
         t.stackSize = 512 << 10

@@ -1,6 +1,6 @@
 # Sourced by scripts/: installs the Debian packages the build and tests need, quietly, only when missing.
 install_deps() {
-  local need=(fuse3 libfuse3-dev libcurl4-openssl-dev libsqlite3-dev pkg-config curl python3 rsync attr tar)
+  local need=(fuse3 libfuse3-dev libcurl4-openssl-dev libsqlite3-dev libarchive-dev libqrencode-dev libimage-exiftool-perl pkg-config curl python3 rsync attr tar)
   local missing=() p
   for p in "${need[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
