@@ -195,8 +195,8 @@ struct PlacementPlan {
         for (sha, list) in ordered {
             let first = list[0]
             let sidecar = catalog.sidecarOf[first.id] ?? list.lazy.compactMap { catalog.sidecarOf[$0.id] }.first
-            let name = FolderNames.restoredName(first.name, title: catalog.sidecarOf[first.id]?.title,
-                                                rule: catalog.ruleOf[first.id])
+            let name = FolderNames.safe(FolderNames.restoredName(first.name, title: catalog.sidecarOf[first.id]?.title,
+                                                rule: catalog.ruleOf[first.id]))
             let mtime = sidecar?.takenTime ?? (first.mtime > 0 ? first.mtime : nil)
             var meta = ItemMetadata()
             meta.taken = sidecar?.takenTime
