@@ -145,7 +145,7 @@ let package = Package(
         // Imports: Takeout name matching and archives directly; whole imports (Takeout, Picker) as processes.
         .testTarget(
             name: "ImportEngineTests",
-            dependencies: ["ImportEngine", "CQREncode", "Harness", "APITestSupport"],
+            dependencies: ["ImportEngine", "CQREncode", "Harness", "APITestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         // The same file-system test bodies run against the core directly and through a real FUSE mount.
         .testTarget(

@@ -17,28 +17,16 @@ struct ImportCommand: AsyncParsableCommand {
         subcommands: [TakeoutImportCommand.self, PickerImportCommand.self])
 }
 
-/// Output options of the import commands.
+/// Options of both import commands.
 struct ImportOutputOptions: ParsableArguments {
-    @Flag(name: .long, help: "NDJSON events on standard output: start, progress, item, warning, error, summary.")
-    var json = false
-
-    @Option(name: .long, help: "Append a log of the run to this file.")
-    var logFile: String?
-
-    @Flag(name: [.short, .long], help: "Print only errors, warnings and the summary.")
-    var quiet = false
-
-    @Flag(name: .long, inversion: .prefixedNo, help: "A progress line on standard error (default: when it is a terminal).")
-    var progress: Bool?
+    @OptionGroup var output: OutputOptions
 
     @Option(name: .long, help: ArgumentHelp("Folder template for items in no album, by capture date (UTC): {year}, {month}, {day}.",
                                             valueName: "TEMPLATE"))
     var layout = "{year}"
 
     /// The reporter for this command line.
-    func reporter() -> SyncReporter {
-        SyncReporter(SyncReporter.Options(json: json, progress: progress ?? (isatty(2) == 1 && !json), logFile: logFile, verbose: !quiet))
-    }
+    func reporter() -> SyncReporter { output.reporter() }
 }
 
 /// `gphotos-sync import takeout`.
@@ -140,7 +128,7 @@ struct PickerImportCommand: AsyncParsableCommand {
         let abort = AbortFlag()
         let signals = StopSignals { abort.abort() }
         let reporter = output.reporter()
-        let json = output.json
+        let json = output.output.json
         let summary = await PickerImporter.run(req, client: client, reporter: reporter, abort: abort) { uri in
             Self.show(uri, json: json, reporter: reporter)
         }

@@ -38,6 +38,26 @@ public struct GPhotosSyncCommand: AsyncParsableCommand {
     }
 }
 
+/// Output options of every command that runs a job (push, pull, import).
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "NDJSON events on standard output: start, progress, item, warning, error, summary.")
+    var json = false
+
+    @Option(name: .long, help: "Append a log of the run to this file.")
+    var logFile: String?
+
+    @Flag(name: [.short, .long], help: "Print only errors, warnings and the summary.")
+    var quiet = false
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "A progress line on standard error (default: when it is a terminal).")
+    var progress: Bool?
+
+    /// The reporter for this command line.
+    func reporter() -> SyncReporter {
+        SyncReporter(SyncReporter.Options(json: json, progress: progress ?? (isatty(2) == 1 && !json), logFile: logFile, verbose: !quiet))
+    }
+}
+
 /// Options shared by push and pull.
 struct SyncOptions: ParsableArguments {
     @Option(name: .long, help: "copy (never deletes), sync (make DEST match SOURCE), or move (delete each source once DEST confirmed it).")
@@ -79,17 +99,7 @@ struct SyncOptions: ParsableArguments {
     @Option(name: .long, help: "SYNC: the largest share of DEST's files a run may remove without --force (percent).")
     var maxDelete = 50.0
 
-    @Flag(name: .long, help: "NDJSON events on standard output: start, progress, item, warning, error, summary.")
-    var json = false
-
-    @Option(name: .long, help: "Append a log of the run to this file.")
-    var logFile: String?
-
-    @Flag(name: [.short, .long], help: "Print only errors, warnings and the summary.")
-    var quiet = false
-
-    @Flag(name: .long, inversion: .prefixedNo, help: "A progress line on standard error (default: when it is a terminal).")
-    var progress: Bool?
+    @OptionGroup var output: OutputOptions
 
     @Option(name: .long, help: "gphotos-sync's state directory (ledger, locks). Default: /var/lib/gphotosfs/sync as root, else $XDG_STATE_HOME/gphotosfs/sync.")
     var stateDir: String?
@@ -126,9 +136,7 @@ struct SyncOptions: ParsableArguments {
     }
 
     /// The reporter for this command line.
-    func reporter() -> SyncReporter {
-        SyncReporter(SyncReporter.Options(json: json, progress: progress ?? (isatty(2) == 1 && !json), logFile: logFile, verbose: !quiet))
-    }
+    func reporter() -> SyncReporter { output.reporter() }
 
     /// /var/lib/gphotosfs/sync as root, else $XDG_STATE_HOME/gphotosfs/sync.
     static func defaultStateDir(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {

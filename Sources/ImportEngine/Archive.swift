@@ -138,6 +138,9 @@ public final class ArchiveReader {
         inUTF8Locale { _ = archive_read_free(handle) }
     }
 
+    /// Bytes of the archive file read so far (compressed bytes for a .tgz): how far a pass has come.
+    public var bytesRead: Int64 { archive_filter_bytes(handle, -1) }
+
     /// The archive's format name as libarchive reports it after the first header ("ZIP 2.0 (deflation)", "GNU tar format", …).
     public var formatName: String {
         inUTF8Locale { archive_format_name(handle).map { String(cString: $0) } ?? "" }

@@ -206,7 +206,10 @@ final class TakeoutJob: @unchecked Sendable {   // used by one thread at a time 
     /// parts' row ids.
     func catalogue() throws(SyncError) -> [Int64] {
         var ids: [Int64] = []
+        let bytesTotal = inputs.reduce(Int64(0)) { $0 + $1.size }
+        var bytesBefore: Int64 = 0, members = 0
         for input in inputs {
+            defer { bytesBefore += input.size }
             if abort.isSet { throw SyncError(.aborted, "stopped before cataloguing \(input.path)") }
             let (id, done) = try manifest.part(path: input.path, size: input.size, mtime: input.mtime)
             ids.append(id)
@@ -218,6 +221,10 @@ final class TakeoutJob: @unchecked Sendable {   // used by one thread at a time 
                 try input.forEachMember { m, read in
                     if abort.isSet { throw SyncError(.aborted, "stopped while cataloguing \(input.path)") }
                     guard seen.insert(m.path).inserted else { return true }
+                    members += 1
+                    if input.kind == .archive {
+                        reporter.progress(items: members, itemsTotal: members, bytes: bytesBefore + m.offset, bytesTotal: bytesTotal)
+                    }
                     guard let below = m.belowTakeout, below.count >= 2 else {
                         rows.append(CatalogEntry(part: id, path: m.path, folder: "", name: (m.path as NSString).lastPathComponent,
                                                  size: m.size, mtime: m.mtime, kind: "outside", json: nil))
@@ -270,6 +277,7 @@ final class TakeoutJob: @unchecked Sendable {   // used by one thread at a time 
             let (input, want) = work[i]
             var left = want.count
             var batch: [(entry: Int64, sha256: String)] = []
+            var lastFlush = Date()
             do {
                 try input.forEachMember { m, read in
                     if abort.isSet { throw SyncError(.aborted, "stopped while extracting \(input.path)") }
@@ -279,9 +287,9 @@ final class TakeoutJob: @unchecked Sendable {   // used by one thread at a time 
                     hashes.withLock { $0[e.id] = sha }
                     let (items, bytes) = progress.withLock { p -> (Int, Int64) in p.items += 1; p.bytes += size; return (p.items, p.bytes) }
                     reporter.progress(items: items, itemsTotal: total, bytes: bytes, bytesTotal: bytesTotal)
-                    // Each staged member is recorded at once (WAL, no fsync: cheap), so a killed run re-reads at
-                    // most the member it was writing.
-                    try manifest.setHashes(batch); batch = []
+                    // Staged members are recorded within a fifth of a second (a transaction per member cost a tenth
+                    // of the run), so a killed run re-reads at most that much.
+                    if Date().timeIntervalSince(lastFlush) >= 0.2 { try manifest.setHashes(batch); batch = []; lastFlush = Date() }
                     left -= 1
                     return left > 0   // a .tgz needs no reading past its last wanted member
                 }

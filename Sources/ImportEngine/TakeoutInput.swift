@@ -12,6 +12,8 @@ struct TakeoutMember {
     var size: Int64
     /// mtime in seconds.
     var mtime: Int64
+    /// Bytes of the part read up to this member (archives; 0 for folders): for progress.
+    var offset: Int64 = 0
 }
 
 /// An archive part or an extracted folder.
@@ -78,7 +80,8 @@ struct TakeoutInput: Sendable {
                 guard let e = next else { return }
                 guard e.isRegularFile else { continue }
                 let comps = e.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-                let m = TakeoutMember(path: e.path, belowTakeout: Self.belowTakeout(comps), size: max(0, e.size), mtime: e.mtime)
+                let m = TakeoutMember(path: e.path, belowTakeout: Self.belowTakeout(comps), size: max(0, e.size), mtime: e.mtime,
+                                      offset: reader.bytesRead)
                 let keepGoing = try body(m) { chunk in
                     do { try reader.readData(chunk) } catch let e as ArchiveError {
                         throw SyncError(.noRetry, "\(e) (the part may be damaged or still downloading)")
