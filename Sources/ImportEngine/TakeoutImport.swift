@@ -269,29 +269,48 @@ final class TakeoutJob: @unchecked Sendable {   // used by one thread at a time 
         let progress = Mutex((items: 0, bytes: Int64(0)))
         let failures = Mutex([SyncError]())
         let hashes = Mutex([Int64: String]())
-        let work: [(TakeoutInput, [String: CatalogEntry])] = zip(inputs, partIDs).compactMap { input, id in
-            guard let want = wanted[id], !want.isEmpty else { return nil }
-            return (input, want)
+        // One unit per archive (read in order); an extracted folder's files split over the cores (read at random).
+        var work: [(TakeoutInput, [String: CatalogEntry])] = []
+        let cores = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+        for (input, id) in zip(inputs, partIDs) {
+            guard let want = wanted[id], !want.isEmpty else { continue }
+            if input.kind == .archive { work.append((input, want)); continue }
+            let sorted = want.sorted { $0.key < $1.key }
+            for k in 0..<cores {
+                let share = stride(from: k, to: sorted.count, by: cores).map { sorted[$0] }
+                if !share.isEmpty { work.append((input, Dictionary(uniqueKeysWithValues: share))) }
+            }
         }
-        DispatchQueue.concurrentPerform(iterations: work.count) { i in
-            let (input, want) = work[i]
-            var left = want.count
+        let units = work
+        DispatchQueue.concurrentPerform(iterations: units.count) { i in
+            let (input, want) = units[i]
             var batch: [(entry: Int64, sha256: String)] = []
             var lastFlush = Date()
+            func take(_ e: CatalogEntry, _ read: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+                if abort.isSet { throw SyncError(.aborted, "stopped while extracting \(input.path)") }
+                let (sha, size) = try staging.stage(e.path, abort: abort, read)
+                batch.append((e.id, sha))
+                hashes.withLock { $0[e.id] = sha }
+                let (items, bytes) = progress.withLock { p -> (Int, Int64) in p.items += 1; p.bytes += size; return (p.items, p.bytes) }
+                reporter.progress(items: items, itemsTotal: total, bytes: bytes, bytesTotal: bytesTotal)
+                // Staged members are recorded within a fifth of a second (a transaction per member cost a tenth of
+                // the run), so a killed run re-reads at most that much.
+                if Date().timeIntervalSince(lastFlush) >= 0.2 { try manifest.setHashes(batch); batch = []; lastFlush = Date() }
+            }
             do {
-                try input.forEachMember { m, read in
-                    if abort.isSet { throw SyncError(.aborted, "stopped while extracting \(input.path)") }
-                    guard let e = want[m.path] else { return true }
-                    let (sha, size) = try staging.stage(m.path, abort: abort, read)
-                    batch.append((e.id, sha))
-                    hashes.withLock { $0[e.id] = sha }
-                    let (items, bytes) = progress.withLock { p -> (Int, Int64) in p.items += 1; p.bytes += size; return (p.items, p.bytes) }
-                    reporter.progress(items: items, itemsTotal: total, bytes: bytes, bytesTotal: bytesTotal)
-                    // Staged members are recorded within a fifth of a second (a transaction per member cost a tenth
-                    // of the run), so a killed run re-reads at most that much.
-                    if Date().timeIntervalSince(lastFlush) >= 0.2 { try manifest.setHashes(batch); batch = []; lastFlush = Date() }
-                    left -= 1
-                    return left > 0   // a .tgz needs no reading past its last wanted member
+                switch input.kind {
+                case .archive:
+                    var left = want.count
+                    try input.forEachMember { m, read in
+                        guard let e = want[m.path] else { return true }
+                        try take(e, read)
+                        left -= 1
+                        return left > 0   // a .tgz needs no reading past its last wanted member
+                    }
+                case .folder:
+                    for (path, e) in want.sorted(by: { $0.key < $1.key }) {
+                        try take(e) { chunk in try TakeoutInput.stream(input.path + "/" + path, chunk) }
+                    }
                 }
                 try manifest.setHashes(batch)
             } catch {
@@ -386,7 +405,7 @@ final class TakeoutJob: @unchecked Sendable {   // used by one thread at a time 
             try makeParents(rel)
             try linkOrCopy(source, path)
             if req.xmp && !item.metadata.isEmpty {
-                try writeAtomically(path + ".xmp", Data(item.metadata.xmpPacket().utf8), mtime: item.mtime)
+                try writeSmallFile(path + ".xmp", Data(item.metadata.xmpPacket().utf8), mtime: item.mtime)
             }
         }
         return wroteExif
@@ -403,7 +422,7 @@ final class TakeoutJob: @unchecked Sendable {   // used by one thread at a time 
         var descFile: String?
         if let d = item.metadata.description {
             let p = staging.tmp + "/" + item.sha + ".description"
-            try writeAtomically(p, Data(d.utf8), mtime: nil)
+            try writeSmallFile(p, Data(d.utf8), mtime: nil)
             descFile = p
         }
         defer { if let descFile { unlink(descFile) } }
@@ -451,16 +470,17 @@ final class TakeoutJob: @unchecked Sendable {   // used by one thread at a time 
         } catch let e as SyncError { throw e } catch { throw SyncError(.other, "\(dest): \(error)") }
     }
 
-    /// Writes a small file through a temporary name.
-    func writeAtomically(_ path: String, _ data: Data, mtime: Int64?) throws(SyncError) {
-        let tmp = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: data, attributes: [.posixPermissions: 0o644]) else {
-            throw SyncError.posix(errno == 0 ? EIO : errno, path, "can't write")
-        }
+    /// Writes a small file in place (no temporary name: a placement is recorded only after its files are written,
+    /// so a run cut short writes it again), with `mtime`.
+    func writeSmallFile(_ path: String, _ data: Data, mtime: Int64?) throws(SyncError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SyncError.posix(errno, path, "can't write") }
+        defer { close(fd) }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count else { throw SyncError.posix(written < 0 ? errno : ENOSPC, path, "can't write") }
         if let t = mtime {
             var times = [timespec(tv_sec: time_t(t), tv_nsec: 0), timespec(tv_sec: time_t(t), tv_nsec: 0)]
-            utimensat(AT_FDCWD, tmp, &times, 0)
+            futimens(fd, &times)
         }
-        guard rename(tmp, path) == 0 else { unlink(tmp); throw SyncError.posix(errno, path, "can't write") }
     }
 }
