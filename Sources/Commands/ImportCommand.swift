@@ -149,12 +149,20 @@ struct PickerImportCommand: AsyncParsableCommand {
         }
     }
 
+    /// A run-time refusal: the message on standard error and exit 2, without ArgumentParser's usage text.
+    static func refuse(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data(("gphotos-sync: " + message + "\n").utf8))
+        return ExitCode(SyncExitCode.usageError.rawValue)
+    }
+
     /// A client for --emulator (a minted token with the Picker scope) or for a stored account that has the scope.
     func makeClient() async throws -> PhotosClient {
         if let emulator {
-            let creds = try await MountCommand.emulatorCredentials(account ?? "emulator", base: emulator,
-                                                                   scopes: PhotosScopes.library + [PhotosScopes.picker])
-            return PhotosClient(credentials: creds)
+            do {
+                let creds = try await MountCommand.emulatorCredentials(account ?? "emulator", base: emulator,
+                                                                       scopes: PhotosScopes.library + [PhotosScopes.picker])
+                return PhotosClient(credentials: creds)
+            } catch let e as ValidationError { throw Self.refuse(e.message) }
         }
         let name = account ?? "default"
         let store = accountsDir.map { TokenFileStore(directory: URL(fileURLWithPath: $0, isDirectory: true)) }
@@ -162,12 +170,12 @@ struct PickerImportCommand: AsyncParsableCommand {
         let creds: StoredCredentials
         do {
             guard let found = try store.load(name) else {
-                throw ValidationError("no credentials for account '\(name)' in \(store.directory.path): run gphotosfs auth login --picker --account \(name)")
+                throw Self.refuse("no credentials for account '\(name)' in \(store.directory.path): run gphotosfs auth login --picker --account \(name)")
             }
             creds = found
-        } catch let e as PhotosAPIError { throw ValidationError("account '\(name)': \(e)") }
+        } catch let e as PhotosAPIError { throw Self.refuse("account '\(name)': \(e)") }
         if let scopes = creds.scopes, !scopes.contains(PhotosScopes.picker) {
-            throw ValidationError("account '\(name)' was authorized without the Picker permission: run gphotosfs auth login --picker --account \(name)")
+            throw Self.refuse("account '\(name)' was authorized without the Picker permission: run gphotosfs auth login --picker --account \(name)")
         }
         return PhotosClient(credentials: creds, store: store)
     }

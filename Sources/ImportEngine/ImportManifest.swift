@@ -147,8 +147,12 @@ final class ImportManifest: Sendable {
     func entries(parts: [Int64]) throws(SyncError) -> [CatalogEntry] {
         guard !parts.isEmpty else { return [] }
         return try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM entries WHERE part IN (\(parts.map { _ in "?" }.joined(separator: ",")))",
-                             arguments: StatementArguments(parts)).map(CatalogEntry.init(row:))
+            // A cursor, not fetchAll: all rows as Row values at once were the run's peak memory.
+            var out: [CatalogEntry] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM entries WHERE part IN (\(parts.map { _ in "?" }.joined(separator: ",")))",
+                                           arguments: StatementArguments(parts))
+            while let row = try rows.next() { out.append(CatalogEntry(row: row)) }
+            return out
         }
     }
 
