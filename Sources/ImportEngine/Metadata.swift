@@ -166,7 +166,7 @@ final class ExifTool {
     /// Writes `arguments` into `file` in place; returns exiftool's complaint (its "Error" lines), or nil when it worked.
     func tag(_ arguments: [String], file: String) throws(SyncError) -> String? {
         let lines = (arguments + [file, "-execute"]).joined(separator: "\n") + "\n"
-        guard Self.writeAll(toTool, lines) else { throw SyncError(.other, "exiftool stopped unexpectedly (writing \(file))") }
+        guard writeAll(toTool, lines) else { throw SyncError(.other, "exiftool stopped unexpectedly (writing \(file))") }
         let errors = try readUntilReady().split(separator: "\n").filter { $0.hasPrefix("Error") }
         return errors.isEmpty ? nil : errors.joined(separator: "\n")
     }
@@ -190,22 +190,10 @@ final class ExifTool {
 
     /// Ends the process.
     func finish() {
-        _ = Self.writeAll(toTool, "-stay_open\nFalse\n")
+        _ = writeAll(toTool, "-stay_open\nFalse\n")
         Glibc.close(toTool)
         var status: Int32 = 0
         _ = waitpid(pid, &status, 0)
         Glibc.close(fromTool)
-    }
-
-    private static func writeAll(_ fd: Int32, _ text: String) -> Bool {
-        var bytes = Array(text.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return false }
-            off += n
-        }
-        return true
     }
 }

@@ -224,14 +224,16 @@ public final class SyncReporter: Sendable {
     }
 }
 
-/// Writes all of `text` to `fd` (bounded: each pass writes at least one byte or stops).
-func writeAll(_ fd: Int32, _ text: String) {
+/// Writes all of `text` to `fd` (bounded: each pass writes at least one byte or stops); false when it could not.
+@discardableResult
+public func writeAll(_ fd: Int32, _ text: String) -> Bool {
     var bytes = Array(text.utf8)
     var off = 0
     while off < bytes.count {
         let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + off, $0.count - off) }
         if n < 0 && errno == EINTR { continue }
-        if n <= 0 { return }
+        if n <= 0 { return false }
         off += n
     }
+    return true
 }

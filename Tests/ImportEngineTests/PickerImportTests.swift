@@ -7,7 +7,7 @@ import Harness
 import Testing
 
 /// A picker import running as a process, with its NDJSON read line by line.
-final class PickerRun {
+final class PickerRun: @unchecked Sendable {   // used by one test at a time
     let child: ChildProcess
     var lines: [String] = []
 
@@ -16,8 +16,12 @@ final class PickerRun {
                                  arguments: ["import", "picker", "--to", dataset, "--emulator", emu.baseURL, "--json", "--no-progress"] + extra)
     }
 
-    /// Reads events until one satisfies `match` (bounded by `timeout`).
-    func waitFor(timeout: Double = 30, _ match: ([String: Any]) -> Bool) -> [String: Any]? {
+    /// Reads events until one satisfies `match` (bounded by `timeout`), off the cooperative pool.
+    func waitFor(timeout: Double = 30, _ match: @escaping @Sendable ([String: Any]) -> Bool) async -> [String: Any]? {
+        await offPool { self.waitForBlocking(timeout: timeout, match).map { UncheckedEvent(value: $0) } }?.value
+    }
+
+    private func waitForBlocking(timeout: Double, _ match: ([String: Any]) -> Bool) -> [String: Any]? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let line = child.readLine(timeout: max(0.1, deadline.timeIntervalSinceNow))
@@ -29,18 +33,22 @@ final class PickerRun {
     }
 
     /// The session id from the "picker link" note.
-    func sessionID(timeout: Double = 30) -> String? {
-        guard let note = waitFor(timeout: timeout, { ($0["message"] as? String)?.hasPrefix("picker link: ") == true }),
+    func sessionID(timeout: Double = 30) async -> String? {
+        guard let note = await waitFor(timeout: timeout, { ($0["message"] as? String)?.hasPrefix("picker link: ") == true }),
               let uri = (note["message"] as? String)?.dropFirst("picker link: ".count) else { return nil }
         return uri.split(separator: "/").last.map(String.init)
     }
 
     /// Waits for the end; the summary event.
-    func finish(timeout: Double = 60) -> (status: Int32?, summary: [String: Any]) {
-        let summary = waitFor(timeout: timeout) { $0["event"] as? String == "summary" } ?? [:]
-        return (child.wait(timeout: 10), summary)
+    func finish(timeout: Double = 60) async -> (status: Int32?, summary: [String: Any]) {
+        let summary = await waitFor(timeout: timeout) { $0["event"] as? String == "summary" } ?? [:]
+        let child = self.child
+        return (await offPool { child.wait(timeout: 10) }, summary)
     }
 }
+
+/// A decoded event carried across threads (JSON values only).
+struct UncheckedEvent: @unchecked Sendable { let value: [String: Any] }
 
 /// Capture times of the seeded library (RFC 3339), newest first as the picker's "count" picks them.
 let pickerLibrary: [(String, String)] = [
@@ -70,14 +78,14 @@ struct PickerImportTests {
             let ids = try await seedLibrary(emu)
             let out = TempDir()
             let run = try PickerRun(emu, dataset: out.path)
-            let sid = try #require(run.sessionID())
+            let sid = try #require(await run.sessionID())
             // The link and its QR code went to standard error (standard output carries NDJSON).
             try await Task.sleep(nanoseconds: 300_000_000)
             let screen = run.child.stderrSoFar()
             #expect(screen.contains("https://photos.google.com/picker/\(sid)") && screen.contains("█"), "\(screen)")
             let (st, o) = try await emu.control("POST", "picker/sessions/\(sid):pick", ["mediaItemIds": Array(ids[0..<3])])
             #expect(st == 200, "\(o)")
-            let (status, summary) = run.finish()
+            let (status, summary) = await run.finish()
             #expect(status == 0, "\(run.lines)")
             #expect((summary["imported"] as? Int) == 3)
             for (name, time) in pickerLibrary[0..<3] {
@@ -90,10 +98,10 @@ struct PickerImportTests {
 
             // A new session picking two saved items and a new one downloads only the new one.
             let run2 = try PickerRun(emu, dataset: out.path)
-            let sid2 = try #require(run2.sessionID())
+            let sid2 = try #require(await run2.sessionID())
             #expect(sid2 != sid)
             _ = try await emu.control("POST", "picker/sessions/\(sid2):pick", ["mediaItemIds": [ids[0], ids[1], ids[3]]])
-            let (status2, summary2) = run2.finish()
+            let (status2, summary2) = await run2.finish()
             #expect(status2 == 0, "\(run2.lines)")
             #expect((summary2["imported"] as? Int) == 1 && (summary2["alreadyImported"] as? Int) == 2, "\(summary2)")
             #expect(files(under: out.path) == ["2015/old.jpg", "2019/hike.jpg", "2020/party.jpg", "2021/beach.jpg"])
@@ -106,16 +114,16 @@ struct PickerImportTests {
             _ = try await seedLibrary(emu)
             let out = TempDir()
             let run = try PickerRun(emu, dataset: out.path, extra: ["--timeout", "1"])
-            let (status, summary) = run.finish(timeout: 30)
+            let (status, summary) = await run.finish(timeout: 30)
             #expect(status == 5, "\(run.lines)")
             #expect((summary["message"] as? String ?? "").isEmpty == false)
             #expect(run.lines.contains { $0.contains("nobody finished picking") }, "\(run.lines)")
 
             // The session expires while the import polls (the emulator's clock jumps past its lifetime).
             let run2 = try PickerRun(emu, dataset: out.path)
-            _ = try #require(run2.sessionID())
+            _ = try #require(await run2.sessionID())
             try await emu.advanceClock(8 * 86_400)   // past the session's 7-day life
-            let (status2, _) = run2.finish(timeout: 30)
+            let (status2, _) = await run2.finish(timeout: 30)
             #expect(status2 == 5, "\(run2.lines)")
             #expect(run2.lines.contains { $0.contains("expired") }, "\(run2.lines)")
             #expect(files(under: out.path).isEmpty)
@@ -129,18 +137,18 @@ struct PickerImportTests {
             let out = TempDir()
             try await emu.faults(["media:slow:delay=1500"])
             let run = try PickerRun(emu, dataset: out.path)
-            let sid = try #require(run.sessionID())
+            let sid = try #require(await run.sessionID())
             _ = try await emu.control("POST", "picker/sessions/\(sid):pick", ["mediaItemIds": Array(ids[0..<3])])
-            _ = try #require(run.waitFor(timeout: 30) { $0["action"] as? String == "imported" })
+            _ = try #require(await run.waitFor(timeout: 30) { $0["action"] as? String == "imported" })
             kill(run.child.process.processIdentifier, SIGINT)
-            let (status, _) = run.finish(timeout: 30)
+            let (status, _) = await run.finish(timeout: 30)
             #expect(status != 0 && status != nil)
             let saved = files(under: out.path).count
             #expect(saved >= 1 && saved < 3)
             _ = try await emu.control("DELETE", "faults")
 
             let run2 = try PickerRun(emu, dataset: out.path)
-            let (status2, summary2) = run2.finish(timeout: 60)
+            let (status2, summary2) = await run2.finish(timeout: 60)
             #expect(status2 == 0, "\(run2.lines)")
             #expect(!run2.lines.contains { $0.contains("picker link") }, "a new session was created: \(run2.lines)")
             #expect((summary2["alreadyImported"] as? Int) == saved && (summary2["imported"] as? Int) == 3 - saved, "\(summary2)")

@@ -91,7 +91,7 @@ struct TakeoutFixture {
 }
 
 /// One gphotos-sync run: status and output (NDJSON with --json).
-struct ImportRun {
+struct ImportRun: @unchecked Sendable {   // plain values
     var status: Int32?
     var output: String
     var events: [[String: Any]] {
@@ -101,8 +101,19 @@ struct ImportRun {
     func int(_ key: String) -> Int { (summary[key] as? NSNumber)?.intValue ?? -1 }
 }
 
+/// Runs blocking work on a thread of its own: the tests' cooperative pool has one thread per core, shared with every
+/// other suite, and a test waiting on a process there would stall their timers.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in Thread { c.resume(returning: work()) }.start() }
+}
+
+/// Runs `gphotos-sync ARGS` (bounded) off the cooperative pool.
+func gsync(_ args: [String], timeout: Double = 180) async -> ImportRun {
+    await offPool { gsyncBlocking(args, timeout: timeout) }
+}
+
 /// Runs `gphotos-sync ARGS` (bounded; output through a file, so a chatty run never blocks on a full pipe).
-func gsync(_ args: [String], timeout: Double = 180) -> ImportRun {
+func gsyncBlocking(_ args: [String], timeout: Double) -> ImportRun {
     let dir = TempDir()
     let path = dir.file("output")
     FileManager.default.createFile(atPath: path, contents: nil)

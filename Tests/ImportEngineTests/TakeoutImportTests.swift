@@ -97,11 +97,11 @@ func mtimes(_ root: String) -> [String: Int64] {
 @Suite("gphotos-sync import takeout", .serialized)
 struct TakeoutImportTests {
     @Test("zip and tgz parts: albums by title, hard links, years, capture-time mtimes, left-outs; a re-run does nothing")
-    func partsBecomeAlbumsAndYears() throws {
+    func partsBecomeAlbumsAndYears() async throws {
         let (fixture, expected) = quirkyTakeout()
         let dir = TempDir(), out = TempDir()
         let parts = try fixture.write(to: dir, formats: [.zip, .tgz, .zip])
-        let r = gsync(["import", "takeout"] + parts + ["--to", out.path, "--json"])
+        let r = await gsync(["import", "takeout"] + parts + ["--to", out.path, "--json"])
         #expect(r.status == 0, "\(r.output)")
         #expect(mtimes(out.path) == expected, "\(r.output)")
         // A photo in two albums is one file, hard-linked; it is not also in its year folder.
@@ -121,29 +121,29 @@ struct TakeoutImportTests {
 
         // A re-run reads no media and changes nothing.
         let before = mtimes(out.path)
-        let r2 = gsync(["import", "takeout"] + parts + ["--to", out.path, "--json"])
+        let r2 = await gsync(["import", "takeout"] + parts + ["--to", out.path, "--json"])
         #expect(r2.status == 0 && r2.int("imported") == 0 && r2.int("bytes") == 0, "\(r2.output)")
         #expect(r2.int("alreadyImported") == expected.count)
         #expect(mtimes(out.path) == before)
     }
 
     @Test("an extracted Takeout folder imports to the same dataset as its archives")
-    func extractedFolder() throws {
+    func extractedFolder() async throws {
         let (fixture, expected) = quirkyTakeout()
         let dir = TempDir(), out = TempDir()
         let takeout = try fixture.extract(to: dir)
-        let r = gsync(["import", "takeout", takeout, "--to", out.path, "--json"])
+        let r = await gsync(["import", "takeout", takeout, "--to", out.path, "--json"])
         #expect(r.status == 0, "\(r.output)")
         #expect(mtimes(out.path) == expected)
         // Given its Google Photos folder instead, the same.
         let out2 = TempDir()
-        let r2 = gsync(["import", "takeout", takeout + "/Google Photos", "--to", out2.path, "-q"])
+        let r2 = await gsync(["import", "takeout", takeout + "/Google Photos", "--to", out2.path, "-q"])
         #expect(r2.status == 0, "\(r2.output)")
         #expect(mtimes(out2.path) == expected)
     }
 
     @Test("a run killed while extracting resumes: nothing is extracted twice, no file is duplicated")
-    func killedRunResumes() throws {
+    func killedRunResumes() async throws {
         var fixture = TakeoutFixture()
         var expected = Set<String>()
         // Enough members that extraction takes seconds on any machine (at least a millisecond each: hash, fsync,
@@ -167,13 +167,13 @@ struct TakeoutImportTests {
             if reader == nil { reader = openReadOnly(out.file(".gphotos-import/manifest.sqlite")) }
             staged = reader.flatMap { try? $0.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM entries WHERE sha256 IS NOT NULL") } } ?? 0
             if staged >= 10 { break }
-            usleep(2_000)
+            try await Task.sleep(nanoseconds: 2_000_000)
         }
         kill(child.process.processIdentifier, SIGKILL)
-        _ = child.wait(timeout: 10)
+        _ = await offPool { child.wait(timeout: 10) }
         #expect(staged >= 10, "the import ended before it could be killed")
         let total = fixture.photos.reduce(Int64(0)) { $0 + Int64($1.data.count) }
-        let r = gsync(["import", "takeout"] + parts + ["--to", out.path, "--json"])
+        let r = await gsync(["import", "takeout"] + parts + ["--to", out.path, "--json"])
         #expect(r.status == 0, "\(r.output)")
         #expect(Set(files(under: out.path)) == expected)
         #expect(Int64(r.int("bytes")) < total, "the second run extracted everything again: \(r.summary)")
@@ -184,7 +184,7 @@ struct TakeoutImportTests {
     }
 
     @Test("--xmp writes date, place and description beside each file; --exif fills missing tags and keeps the camera's")
-    func xmpAndExif() throws {
+    func xmpAndExif() async throws {
         var f = TakeoutFixture()
         let place: [String: Any] = ["geoData": ["latitude": 48.858, "longitude": 2.291, "altitude": 82.09],
                                     "description": "Tour <Eiffel> & co"]
@@ -193,62 +193,62 @@ struct TakeoutImportTests {
         // A photo whose camera wrote its own (local) date: exiftool must not replace it.
         let cameraDir = TempDir()
         let camera = writeFile(cameraDir, "camera.jpg", makeJPEG(padding: 100))
-        let set = gsyncTool(["/usr/bin/exiftool", "-q", "-overwrite_original", "-DateTimeOriginal=2023:10:06 08:30:00", camera])
+        let set = await gsyncTool(["/usr/bin/exiftool", "-q", "-overwrite_original", "-DateTimeOriginal=2023:10:06 08:30:00", camera])
         #expect(set.status == 0, "\(set.output)")
         f.photos.append(FixturePhoto(member: "Photos from 2023/camera.jpg", sidecar: "Photos from 2023/camera.jpg.json",
                                      taken: T.y2023, title: "camera.jpg", data: try Data(contentsOf: URL(fileURLWithPath: camera))))
         let dir = TempDir(), out = TempDir()
         let parts = try f.write(to: dir, formats: [.zip])
-        let r = gsync(["import", "takeout"] + parts + ["--to", out.path, "--xmp", "--exif", "-q"])
+        let r = await gsync(["import", "takeout"] + parts + ["--to", out.path, "--xmp", "--exif", "-q"])
         #expect(r.status == 0, "\(r.output)")
         let xmp = (try? String(contentsOfFile: out.file("2023/plain.jpg.xmp"), encoding: .utf8)) ?? ""
         #expect(xmp.contains("<exif:DateTimeOriginal>2023-10-06T06:30:00Z</exif:DateTimeOriginal>"), "\(xmp)")
         #expect(xmp.contains("<exif:GPSLatitude>48,51.480000N</exif:GPSLatitude>") && xmp.contains("Tour &lt;Eiffel&gt; &amp; co"), "\(xmp)")
-        let plain = gsyncTool(["/usr/bin/exiftool", "-s", "-s", "-s", "-n", "-DateTimeOriginal", "-GPSLatitude", "-ImageDescription", out.file("2023/plain.jpg")])
+        let plain = await gsyncTool(["/usr/bin/exiftool", "-s", "-s", "-s", "-n", "-DateTimeOriginal", "-GPSLatitude", "-ImageDescription", out.file("2023/plain.jpg")])
         #expect(plain.output.split(separator: "\n").map(String.init) == ["2023:10:06 06:30:00", "48.858", "Tour <Eiffel> & co"], "\(plain.output)")
-        let cam = gsyncTool(["/usr/bin/exiftool", "-s", "-s", "-s", "-DateTimeOriginal", out.file("2023/camera.jpg")])
+        let cam = await gsyncTool(["/usr/bin/exiftool", "-s", "-s", "-s", "-DateTimeOriginal", out.file("2023/camera.jpg")])
         #expect(cam.output.trimmingCharacters(in: .whitespacesAndNewlines) == "2023:10:06 08:30:00", "\(cam.output)")
         // The date written into the file does not change its mtime.
         #expect(Int64(statOf(out.file("2023/plain.jpg"))?.st_mtim.tv_sec ?? 0) == T.y2023)
     }
 
     @Test("--dry-run lists the plan and writes nothing; --layout puts items in no album by month")
-    func dryRunAndLayout() throws {
+    func dryRunAndLayout() async throws {
         let (fixture, expected) = quirkyTakeout()
         let dir = TempDir(), out = TempDir()
         let parts = try fixture.write(to: dir, formats: [.tgz, .zip])
         let target = out.file("dataset")
-        let r = gsync(["import", "takeout"] + parts + ["--to", target, "--dry-run", "--json"])
+        let r = await gsync(["import", "takeout"] + parts + ["--to", target, "--dry-run", "--json"])
         #expect(r.status == 0, "\(r.output)")
         #expect(!FileManager.default.fileExists(atPath: target))
         let planned = Set(r.events.filter { $0["action"] as? String == "imported" }.compactMap { $0["path"] as? String })
         #expect(Set(expected.keys).isSubset(of: planned), "\(planned)")
-        let r2 = gsync(["import", "takeout"] + parts + ["--to", target, "--layout", "{year}/{month}", "-q"])
+        let r2 = await gsync(["import", "takeout"] + parts + ["--to", target, "--layout", "{year}/{month}", "-q"])
         #expect(r2.status == 0, "\(r2.output)")
         #expect(FileManager.default.fileExists(atPath: target + "/2020/05/IMG_0001.JPG"))
         #expect(FileManager.default.fileExists(atPath: target + "/Best of/shared.jpg"))
     }
 
     @Test("bad input: a missing part, a damaged part, no parts, a bad layout: clear errors and rclone's exit codes")
-    func badInput() throws {
+    func badInput() async throws {
         let dir = TempDir(), out = TempDir()
-        let missing = gsync(["import", "takeout", dir.file("nope.zip"), "--to", out.path])
+        let missing = await gsync(["import", "takeout", dir.file("nope.zip"), "--to", out.path])
         #expect(missing.status == 4 && missing.output.contains("nope.zip"), "\(missing.output)")
         var junk = Data(count: 4096)
         for i in junk.indices { junk[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 7) }
         let damaged = writeFile(dir, "takeout-x-001.zip", junk)
-        let bad = gsync(["import", "takeout", damaged, "--to", out.path])
+        let bad = await gsync(["import", "takeout", damaged, "--to", out.path])
         #expect(bad.status == 6 && bad.output.contains("takeout-x-001.zip"), "\(bad.output)")
-        let none = gsync(["import", "takeout", "--to", out.path])
+        let none = await gsync(["import", "takeout", "--to", out.path])
         #expect(none.status == 2, "\(none.output)")
-        let layout = gsync(["import", "takeout", dir.path, "--to", out.path, "--layout", "../{year}"])
+        let layout = await gsync(["import", "takeout", dir.path, "--to", out.path, "--layout", "../{year}"])
         #expect(layout.status == 2 && layout.output.contains("--layout"), "\(layout.output)")
         // A truncated .tgz: the error names the part, and what was read before stays importable.
         let (fixture, _) = quirkyTakeout()
         let parts = try fixture.write(to: dir, formats: [.tgz])
         let whole = try Data(contentsOf: URL(fileURLWithPath: parts[0]))
         let cut = writeFile(dir, "takeout-cut-001.tgz", whole.prefix(whole.count / 2))
-        let r = gsync(["import", "takeout", cut, "--to", out.file("cut")])
+        let r = await gsync(["import", "takeout", cut, "--to", out.file("cut")])
         #expect(r.status != 0 && r.status != nil && r.output.contains("takeout-cut-001.tgz"), "\(r.output)")
     }
 }
@@ -264,8 +264,12 @@ func openReadOnly(_ path: String) -> DatabaseQueue? {
     return q
 }
 
-/// Runs any tool (bounded), output captured.
-func gsyncTool(_ argv: [String]) -> ImportRun {
+/// Runs any tool (bounded, off the cooperative pool), output captured.
+func gsyncTool(_ argv: [String]) async -> ImportRun {
+    await offPool { toolBlocking(argv) }
+}
+
+func toolBlocking(_ argv: [String]) -> ImportRun {
     let dir = TempDir()
     let path = dir.file("output")
     FileManager.default.createFile(atPath: path, contents: nil)

@@ -145,7 +145,7 @@ let MiB: Int64 = 1024 * 1024
         for _ in 0..<16 { await limiter.take(128 * 1024, limit: MiB) }
         let elapsed = ContinuousClock.now - start
         #expect(elapsed >= .milliseconds(800), "took \(elapsed)")
-        #expect(elapsed < .seconds(3), "took \(elapsed)")
+        #expect(elapsed < .seconds(10), "took \(elapsed)")   // generous: other suites share the 2 cores
     }
 
     @Test func sharedByConcurrentTasks() async {
@@ -161,7 +161,7 @@ let MiB: Int64 = 1024 * 1024
         }
         let elapsed = ContinuousClock.now - start
         #expect(elapsed >= .milliseconds(800), "took \(elapsed)")
-        #expect(elapsed < .seconds(3), "took \(elapsed)")
+        #expect(elapsed < .seconds(10), "took \(elapsed)")   // generous: other suites share the 2 cores
     }
 
     @Test func raisedLimitTakesEffectQuickly() async {
@@ -173,6 +173,6 @@ let MiB: Int64 = 1024 * 1024
         try? await Task.sleep(for: .milliseconds(50))
         await limiter.take(1, limit: 100 * MiB)
         await slow
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < .seconds(10))   // the debt alone would take 100 s
     }
 }
