@@ -57,22 +57,27 @@ struct Staging: Sendable {
         try feed { chunk in
             if abort.isSet { throw SyncError(.aborted, "\(label): stopped") }
             hasher.update(bufferPointer: chunk)
-            var off = 0
-            while off < chunk.count {
-                let n = write(fd, chunk.baseAddress! + off, chunk.count - off)
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 { throw SyncError.posix(errno, dataset, "can't write \(label)") }
-                off += n
-            }
+            try Staging.write(fd, chunk, path: dataset + " (\(label))")
             size += Int64(chunk.count)
         }
         if fdatasync(fd) != 0 { throw SyncError.posix(errno, dataset, "can't write \(label)") }
-        let sha = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let sha = hex(hasher.finalize())
         let dest = object(sha)
         if access(dest, F_OK) == 0 { return (sha, size) }   // identical bytes are already staged
         fchmod(fd, 0o644)
         guard rename(tmpPath, dest) == 0 else { throw SyncError.posix(errno, dest, "can't store \(label)") }
         done = true
         return (sha, size)
+    }
+
+    /// Writes all of `buffer` to `fd` (short writes continued, EINTR retried); errors name `path`.
+    static func write(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws(SyncError) {
+        var off = 0
+        while off < buffer.count {   // bounded: each pass writes at least one byte or throws
+            let n = Glibc.write(fd, buffer.baseAddress! + off, buffer.count - off)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { throw SyncError.posix(n < 0 ? errno : EIO, path, "can't write") }
+            off += n
+        }
     }
 }

@@ -452,22 +452,22 @@ final class TakeoutJob: @unchecked Sendable {   // used by one thread at a time 
             throw SyncError(.noRetry, "\(dest): a different file has this name: move it away and run again")
         }
         guard err == EXDEV || err == EPERM || err == EMLINK || err == ENOTSUP else { throw SyncError.posix(err, dest, "can't link") }
+        let tmp = dest + ".gphotos-import-tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SyncError.posix(errno, tmp, "can't write") }
         do {
-            let tmp = dest + ".gphotos-import-tmp"
-            unlink(tmp)
-            try TakeoutInput.stream(source) { chunk in
-                let fd = open(tmp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-                guard fd >= 0 else { throw SyncError.posix(errno, tmp, "can't write") }
-                defer { close(fd) }
-                guard write(fd, chunk.baseAddress, chunk.count) == chunk.count else { throw SyncError.posix(errno, tmp, "can't write") }
-            }
+            defer { close(fd) }
+            try TakeoutInput.stream(source) { chunk in try Staging.write(fd, chunk, path: tmp) }
             var st = stat()
             if stat(source, &st) == 0 {
                 var times = [st.st_atim, st.st_mtim]
-                utimensat(AT_FDCWD, tmp, &times, 0)
+                futimens(fd, &times)
             }
-            guard rename(tmp, dest) == 0 else { throw SyncError.posix(errno, dest, "can't write") }
-        } catch let e as SyncError { throw e } catch { throw SyncError(.other, "\(dest): \(error)") }
+        } catch {
+            unlink(tmp)
+            throw (error as? SyncError) ?? SyncError(.other, "\(dest): \(error)")
+        }
+        guard rename(tmp, dest) == 0 else { unlink(tmp); throw SyncError.posix(errno, dest, "can't write") }
     }
 
     /// Writes a small file in place (no temporary name: a placement is recorded only after its files are written,
@@ -476,8 +476,10 @@ final class TakeoutJob: @unchecked Sendable {   // used by one thread at a time 
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SyncError.posix(errno, path, "can't write") }
         defer { close(fd) }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count else { throw SyncError.posix(written < 0 ? errno : ENOSPC, path, "can't write") }
+        let written = data.withUnsafeBytes { buffer -> Result<Void, SyncError> in
+            do throws(SyncError) { try Staging.write(fd, buffer, path: path); return .success(()) } catch { return .failure(error) }
+        }
+        try written.get()
         if let t = mtime {
             var times = [timespec(tv_sec: time_t(t), tv_nsec: 0), timespec(tv_sec: time_t(t), tv_nsec: 0)]
             futimens(fd, &times)

@@ -154,7 +154,7 @@ func sha256(ofFile path: String) throws(SyncError) -> String {
 }
 
 /// Lowercase hex of a digest.
-func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+public func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
     digest.map { String(format: "%02x", $0) }.joined()
 }
 
