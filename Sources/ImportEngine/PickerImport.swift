@@ -36,18 +36,9 @@ public enum PickerImporter {
         do throws(SyncError) {
             try await Job(req, dataset: dataset, client: client, reporter: reporter, abort: abort, showLink: showLink).run(&summary)
         } catch {
-            summary.errors += 1
-            reporter.error(nil, error.message)
-            summary.state = "FAILED"
-            summary.exitCode = error.exitCode.rawValue
+            summary.fail(error, reporter: reporter)
         }
-        if summary.exitCode == 0 && summary.errors > 0 {
-            summary.state = "FAILED"
-            summary.exitCode = SyncExitCode.lessSeriousError.rawValue
-        }
-        summary.seconds = (Date().timeIntervalSince(started) * 10).rounded() / 10
-        summary.message = TakeoutImporter.message(summary)
-        reporter.finish(summary, message: summary.message)
+        summary.end(started: started, reporter: reporter)
         return summary
     }
 
@@ -203,25 +194,14 @@ public enum PickerImporter {
             summary.bytes += staged.size
             let object = staging.object(staged.sha)
             defer { unlink(object) }
-            if let taken {
-                var times = [timespec(tv_sec: time_t(taken), tv_nsec: 0), timespec(tv_sec: time_t(taken), tv_nsec: 0)]
-                utimensat(AT_FDCWD, object, &times, 0)
-            }
-            var taken_ = names[dir] ?? []
-            var candidate = name
-            for n in 1...10_000 {   // bounded: a free name turns up long before
-                if !taken_.contains(candidate) && access(staging.dataset + "/" + dir + "/" + candidate, F_OK) != 0 { break }
-                candidate = FolderNames.numbered(name, n)
-            }
-            taken_.insert(candidate)
-            names[dir] = taken_
+            if let taken { try Staging.setDate(object, taken) }
+            var inDir = names[dir] ?? []
+            let candidate = FolderNames.free(name) { inDir.contains($0) || access(staging.dataset + "/" + dir + "/" + $0, F_OK) == 0 }
+            inDir.insert(candidate)
+            names[dir] = inDir
             let rel = dir + "/" + candidate
-            var path = staging.dataset
-            for c in dir.split(separator: "/") {
-                path += "/" + c
-                if mkdir(path, 0o755) != 0 && errno != EEXIST { throw SyncError.posix(errno, path, "can't create the folder") }
-            }
-            guard link(object, staging.dataset + "/" + rel) == 0 else { throw SyncError.posix(errno, staging.dataset + "/" + rel, "can't save") }
+            try staging.makeParents(rel)
+            try Staging.linkOrCopy(object, staging.dataset + "/" + rel)
             return rel
         }
 

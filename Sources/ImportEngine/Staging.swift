@@ -70,6 +70,49 @@ struct Staging: Sendable {
         return (sha, size)
     }
 
+    /// Creates the folders above `rel` in the dataset.
+    func makeParents(_ rel: String) throws(SyncError) {
+        var path = dataset
+        for c in rel.split(separator: "/").dropLast() {
+            path += "/" + c
+            if mkdir(path, 0o755) != 0 && errno != EEXIST { throw SyncError.posix(errno, path, "can't create the folder") }
+        }
+    }
+
+    /// A hard link, or a copy where the file system refuses links (another dataset below this one, SMB, FAT).
+    static func linkOrCopy(_ source: String, _ dest: String) throws(SyncError) {
+        if link(source, dest) == 0 { return }
+        let err = errno
+        if err == EEXIST {
+            var a = stat(), b = stat()
+            if stat(source, &a) == 0 && stat(dest, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev { return }
+            throw SyncError(.noRetry, "\(dest): a different file has this name: move it away and run again")
+        }
+        guard err == EXDEV || err == EPERM || err == EMLINK || err == ENOTSUP else { throw SyncError.posix(err, dest, "can't link") }
+        let tmp = dest + ".gphotos-import-tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SyncError.posix(errno, tmp, "can't write") }
+        do {
+            defer { close(fd) }
+            try TakeoutInput.stream(source) { chunk in try Staging.write(fd, chunk, path: tmp) }
+            var st = stat()
+            if stat(source, &st) == 0 {
+                var times = [st.st_atim, st.st_mtim]
+                futimens(fd, &times)
+            }
+        } catch {
+            unlink(tmp)
+            throw (error as? SyncError) ?? SyncError(.other, "\(dest): \(error)")
+        }
+        guard rename(tmp, dest) == 0 else { unlink(tmp); throw SyncError.posix(errno, dest, "can't write") }
+    }
+
+    /// Sets a file's atime and mtime to `t` (epoch seconds).
+    static func setDate(_ path: String, _ t: Int64) throws(SyncError) {
+        var times = [timespec(tv_sec: time_t(t), tv_nsec: 0), timespec(tv_sec: time_t(t), tv_nsec: 0)]
+        if utimensat(AT_FDCWD, path, &times, 0) != 0 { throw SyncError.posix(errno, path, "can't set the date") }
+    }
+
     /// Writes all of `buffer` to `fd` (short writes continued, EINTR retried); errors name `path`.
     static func write(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws(SyncError) {
         var off = 0

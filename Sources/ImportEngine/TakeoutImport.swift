@@ -75,6 +75,25 @@ public struct ImportSummary: Codable, Sendable, Equatable {
     public var message = ""
     /// Creates an empty summary.
     public init() {}
+
+    /// Records the error that ended the run.
+    mutating func fail(_ error: SyncError, reporter: SyncReporter) {
+        errors += 1
+        reporter.error(nil, error.message)
+        state = "FAILED"
+        exitCode = error.exitCode.rawValue
+    }
+
+    /// Settles state, exit code (6 when only some items failed), time and message, and reports the summary.
+    mutating func end(started: Date, reporter: SyncReporter) {
+        if exitCode == 0 && errors > 0 {
+            state = "FAILED"
+            exitCode = SyncExitCode.lessSeriousError.rawValue
+        }
+        seconds = (Date().timeIntervalSince(started) * 10).rounded() / 10
+        message = TakeoutImporter.message(self)
+        reporter.finish(self, message: message)
+    }
 }
 
 /// Runs Takeout imports.
@@ -97,20 +116,11 @@ public enum TakeoutImporter {
                 let job = try TakeoutJob(req, dataset: dataset, reporter: reporter, abort: abort)
                 try job.run(&s)
             } catch {
-                s.errors += 1
-                reporter.error(nil, error.message)
-                s.state = "FAILED"
-                s.exitCode = error.exitCode.rawValue
+                s.fail(error, reporter: reporter)
             }
             return s
         }
-        if summary.exitCode == 0 && summary.errors > 0 {
-            summary.state = "FAILED"
-            summary.exitCode = SyncExitCode.lessSeriousError.rawValue
-        }
-        summary.seconds = (Date().timeIntervalSince(started) * 10).rounded() / 10
-        summary.message = message(summary)
-        reporter.finish(summary, message: summary.message)
+        summary.end(started: started, reporter: reporter)
         return summary
     }
 
@@ -395,15 +405,12 @@ final class TakeoutJob: @unchecked Sendable {   // used by one thread at a time 
         var wroteExif = false
         if fresh {
             if let tool, !item.metadata.isEmpty { wroteExif = try writeExif(item, object: object, tool: tool) }
-            if let t = item.mtime {
-                var times = [timespec(tv_sec: time_t(t), tv_nsec: 0), timespec(tv_sec: time_t(t), tv_nsec: 0)]
-                if utimensat(AT_FDCWD, object, &times, 0) != 0 { throw SyncError.posix(errno, object, "can't set the date") }
-            }
+            if let t = item.mtime { try Staging.setDate(object, t) }
         }
         for rel in item.newPaths {
             let path = staging.dataset + "/" + rel
-            try makeParents(rel)
-            try linkOrCopy(source, path)
+            try staging.makeParents(rel)
+            try Staging.linkOrCopy(source, path)
             if req.xmp && !item.metadata.isEmpty {
                 try writeSmallFile(path + ".xmp", Data(item.metadata.xmpPacket().utf8), mtime: item.mtime)
             }
@@ -431,43 +438,6 @@ final class TakeoutJob: @unchecked Sendable {   // used by one thread at a time 
             return false
         }
         return true
-    }
-
-    /// Creates the folders above `rel` in the dataset.
-    func makeParents(_ rel: String) throws(SyncError) {
-        var path = staging.dataset
-        for c in rel.split(separator: "/").dropLast() {
-            path += "/" + c
-            if mkdir(path, 0o755) != 0 && errno != EEXIST { throw SyncError.posix(errno, path, "can't create the folder") }
-        }
-    }
-
-    /// A hard link, or a copy where the file system refuses links (another dataset below this one, SMB, FAT).
-    func linkOrCopy(_ source: String, _ dest: String) throws(SyncError) {
-        if link(source, dest) == 0 { return }
-        let err = errno
-        if err == EEXIST {
-            var a = stat(), b = stat()
-            if stat(source, &a) == 0 && stat(dest, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev { return }
-            throw SyncError(.noRetry, "\(dest): a different file has this name: move it away and run again")
-        }
-        guard err == EXDEV || err == EPERM || err == EMLINK || err == ENOTSUP else { throw SyncError.posix(err, dest, "can't link") }
-        let tmp = dest + ".gphotos-import-tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SyncError.posix(errno, tmp, "can't write") }
-        do {
-            defer { close(fd) }
-            try TakeoutInput.stream(source) { chunk in try Staging.write(fd, chunk, path: tmp) }
-            var st = stat()
-            if stat(source, &st) == 0 {
-                var times = [st.st_atim, st.st_mtim]
-                futimens(fd, &times)
-            }
-        } catch {
-            unlink(tmp)
-            throw (error as? SyncError) ?? SyncError(.other, "\(dest): \(error)")
-        }
-        guard rename(tmp, dest) == 0 else { unlink(tmp); throw SyncError.posix(errno, dest, "can't write") }
     }
 
     /// Writes a small file in place (no temporary name: a placement is recorded only after its files are written,

@@ -222,14 +222,11 @@ struct PlacementPlan {
             for dir in dirs {
                 if mine.contains(where: { Self.dir($0) == dir }) { alreadyPlaced += 1; continue }
                 var names = namesInDir[dir, default: []]
-                var candidate = name
-                for n in 1...10_000 {   // bounded: a free name turns up long before
-                    let path = dataset + "/" + dir + "/" + candidate
+                let candidate = FolderNames.free(name) { candidate in
                     var st = stat()
-                    let onDisk = lstat(path, &st) == 0
+                    let onDisk = lstat(dataset + "/" + dir + "/" + candidate, &st) == 0
                     let ours = onDisk && haveObject && st.st_ino == objectStat.st_ino && st.st_dev == objectStat.st_dev
-                    if !names.contains(candidate) && (!onDisk || ours) { break }
-                    candidate = FolderNames.numbered(name, n)
+                    return names.contains(candidate) || (onDisk && !ours)
                 }
                 names.insert(candidate)
                 namesInDir[dir] = names
@@ -276,6 +273,16 @@ enum FolderNames {
         guard titleStem.count > stem.count, titleStem.hasPrefix(stem) else { return name }
         let restored = titleStem + counter + (ext.isEmpty ? "" : "." + ext)
         return restored.utf8.count <= 255 ? restored : name
+    }
+
+    /// `name`, or its first numbered form that is not taken (bounded: a free name turns up long before).
+    static func free(_ name: String, isTaken: (String) -> Bool) -> String {
+        var candidate = name
+        for n in 1...10_000 {
+            if !isTaken(candidate) { break }
+            candidate = numbered(name, n)
+        }
+        return candidate
     }
 
     /// "IMG(1).jpg" for n = 1: Takeout's own counter form.
