@@ -152,6 +152,11 @@ public final class Store: Sendable {
             ALTER TABLE device_codes ADD COLUMN user_id TEXT;
             """)
         }
+        m.registerMigration("v3-library-order") { db in
+            // mediaItems.list pages the library newest first: without this index every page sorted the whole
+            // library (0.5 s a page at 100,000 items).
+            try db.execute(sql: "CREATE INDEX media_items_user_time ON media_items(user_id, creation_time DESC, seq DESC)")
+        }
         return m
     }
 }

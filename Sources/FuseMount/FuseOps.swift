@@ -32,7 +32,7 @@ final class FuseContext: Sendable {
     /// Logs a failed request: routine misses at debug, the rest at notice (the core logs the details it knows).
     func log(_ error: FSError, _ op: String) {
         switch error.errno {
-        case ENOENT, ENODATA, EEXIST, ENOTEMPTY, ERANGE:
+        case ENOENT, ENODATA, ENOTSUP, EEXIST, ENOTEMPTY, ERANGE:
             logger.debug("\(op): \(error)")
         default:
             logger.notice("\(op): \(error)")
@@ -136,6 +136,9 @@ extension FuseMount {
             serve(req, "opendir \(ino)") { fs, r throws(FSError) in
                 var f = info.info
                 f.fh = try await fs.opendir(ino)
+                let caching = fs.dirCaching(ino, handle: f.fh)
+                f.cache_readdir = caching.cache ? 1 : 0
+                f.keep_cache = caching.keep ? 1 : 0
                 if fuse_reply_open(r.raw, &f) != 0 { fs.releasedir(f.fh) }   // the opener was interrupted
             }
         }
@@ -266,8 +269,12 @@ extension FuseMount {
 
         ops.getxattr = { req, ino, name, size in
             let n = str(name)
-            // Only user.* attributes exist here; `ls -l` asks security.selinux of every entry: answer without a Task.
-            if !n.hasPrefix("user.") { _ = fuse_reply_err(req, ENODATA); return }
+            // Only user.* attributes exist here; `ls -l` asks security.selinux: answer ENOTSUP without a Task.
+            do throws(FSError) { try PhotosFS.checkXattrNamespace(n) } catch {
+                context(req).log(error, "getxattr")
+                _ = fuse_reply_err(req, error.errno)
+                return
+            }
             serve(req, "getxattr \(n)") { fs, r throws(FSError) in
                 let value = try await fs.getxattr(ino, name: n)
                 try replyXattr(r, value, size: size)

@@ -111,20 +111,20 @@ extension PhotosFS {
         let epoch = tree.state.withLock { $0.invalidations }
         let listing = try makeListing(node)
         // After makeListing returned, its records and name tables are freed: hand that memory back.
-        if listing.entries.count >= 10_000 { Self.returnFreedMemory() }
+        if listing.count >= 10_000 { Self.returnFreedMemory() }
         let stored = listing
         tree.state.withLock { s in
             guard s.invalidations == epoch, s.changing == 0 else { return }   // changed while built: serve it, don't keep it
             s.tick += 1
             var l = stored
             l.tick = s.tick
-            if let old = s.listings[node] { s.cachedEntries -= old.entries.count }
+            if let old = s.listings[node] { s.cachedEntries -= old.count }
             s.listings[node] = l
-            s.cachedEntries += l.entries.count
+            s.cachedEntries += l.count
             // Bounded: each pass removes one listing.
             while s.listings.count > TreeState.maxListings || (s.cachedEntries > TreeState.maxCachedEntries && s.listings.count > 1) {
                 guard let victim = s.listings.min(by: { $0.value.tick < $1.value.tick })?.key, victim != node else { break }
-                s.cachedEntries -= s.listings[victim]!.entries.count
+                s.cachedEntries -= s.listings[victim]!.count
                 s.listings[victim] = nil
             }
         }
@@ -134,11 +134,22 @@ extension PhotosFS {
     /// A listing of `node` built from SQLite.
     private func makeListing(_ node: NodeID) throws(FSError) -> TreeState.Listing {
         let built = try buildListing(node)
-        var listing = TreeState.Listing(entries: built.map(\.entry), deps: listingDeps(node))
-        for (i, b) in built.enumerated() where b.entry.entry.attributes.sizeUnknown {
-            if case .item(let row) = b.node { listing.unknownRows[row] = i }
+        return TreeState.Listing(built.lazy.map { b in
+            (name: b.name, ino: b.node.ino, size: b.size, mtime: b.mtime, directory: b.directory)
+        }, count: built.count, deps: listingDeps(node))
+    }
+
+    /// Entry `i` of a listing as lookup and readdirplus show it: the packed slot plus the mount's owner, modes and
+    /// cache timeouts.
+    func dirEntry(_ l: TreeState.Listing, _ i: Int) -> DirEntry {
+        let slot = l.slots[i]
+        if slot.flags & TreeState.Listing.isDirectory != 0 {
+            return DirEntry(name: l.name(i), entry: directoryEntry(l.node(i), mtime: nil))
         }
-        return listing
+        let a = FileAttributes(ino: slot.ino, kind: .file, permissions: itemPermissions, size: slot.size, nlink: 1,
+                               uid: options.uid, gid: options.gid, mtime: Date(timeIntervalSince1970: slot.mtime),
+                               sizeUnknown: slot.flags & TreeState.Listing.sizeUnknown != 0)
+        return DirEntry(name: l.name(i), entry: itemReply(a))
     }
 
     /// The album-title tree (rebuilt after an album-list change).
@@ -162,7 +173,14 @@ extension PhotosFS {
         }
     }
 
-    private struct Built { var node: NodeID; var entry: DirEntry }
+    /// One entry as built: directories show the mount's attributes; items their size (nil: unknown) and mtime.
+    private struct Built {
+        var node: NodeID
+        var name: String
+        var size: Int64? = 0
+        var mtime: Double = 0
+        var directory = true
+    }
 
     /// Builds a directory's committed entries from SQLite.
     private func buildListing(_ node: NodeID) throws(FSError) -> [Built] {
@@ -170,11 +188,11 @@ extension PhotosFS {
         switch node {
         case .root:
             return [("album", NodeID.albumRoot), ("media", .mediaRoot), ("upload", .uploadRoot)].map {
-                Built(node: $0.1, entry: DirEntry(name: $0.0, entry: directoryEntry($0.1, mtime: nil)))
+                Built(node: $0.1, name: $0.0)
             }
         case .mediaRoot:
             return [("all", NodeID.mediaAll), ("by-year", .dateRoot(.byYear)), ("by-month", .dateRoot(.byMonth)), ("by-day", .dateRoot(.byDay))].map {
-                Built(node: $0.1, entry: DirEntry(name: $0.0, entry: directoryEntry($0.1, mtime: nil)))
+                Built(node: $0.1, name: $0.0)
             }
         case .albumRoot:
             return try albumDirEntries(path: [], album: nil)
@@ -194,7 +212,7 @@ extension PhotosFS {
             return keys.compactMap { k -> Built? in
                 guard let y = Int(k), (1...9999).contains(y) else { return nil }
                 let n = NodeID.date(t, year: y, month: 0, day: 0)
-                return Built(node: n, entry: DirEntry(name: k, entry: directoryEntry(n, mtime: nil)))
+                return Built(node: n, name: k)
             }
         case .date(let t, let y, let m, let d):
             guard let span = Self.span(tree: t, year: y, month: m, day: d) else { throw FSError.noEntry(path) }
@@ -206,7 +224,7 @@ extension PhotosFS {
                     let parts = k.split(separator: "-").compactMap { Int($0) }
                     guard parts.count == (t == .byMonth ? 2 : 3) else { return nil }
                     let n = NodeID.date(t, year: parts[0], month: parts[1], day: t == .byMonth ? 0 : parts[2])
-                    return Built(node: n, entry: DirEntry(name: k, entry: directoryEntry(n, mtime: nil)))
+                    return Built(node: n, name: k)
                 }
             default:
                 return files(try db(path, { () throws(StoreError) in try store.items(in: span) }))
@@ -219,7 +237,8 @@ extension PhotosFS {
     /// Items as named files of one directory.
     private func files(_ items: [ItemRecord]) -> [Built] {
         let names = Naming.displayNames(items.map { NameRequest(rawName: $0.filename, id: $0.googleId, isDirectory: false) })
-        return zip(items, names).map { Built(node: .item($0.row), entry: DirEntry(name: $1, entry: itemEntry($0))) }
+        let now = mountTime.timeIntervalSince1970
+        return zip(items, names).map { Built(node: .item($0.row), name: $1, size: $0.size, mtime: $0.creationTime ?? now, directory: false) }
     }
 
     /// A directory of the album tree: sub-directories (albums or title prefixes) and, for an album, its items.
@@ -254,9 +273,14 @@ extension PhotosFS {
         let names = Naming.displayNames(requests)
         var out: [Built] = []
         out.reserveCapacity(nodes.count)
+        let now = mountTime.timeIntervalSince1970
         for k in 0..<nodes.count {
-            let entry = k < dirCount ? directoryEntry(nodes[k], mtime: nil) : itemEntry(items[k - dirCount])
-            out.append(Built(node: nodes[k], entry: DirEntry(name: names[k], entry: entry)))
+            if k < dirCount {
+                out.append(Built(node: nodes[k], name: names[k]))
+            } else {
+                let i = items[k - dirCount]
+                out.append(Built(node: nodes[k], name: names[k], size: i.size, mtime: i.creationTime ?? now, directory: false))
+            }
         }
         return out
     }

@@ -102,7 +102,27 @@ public final class PhotosFS: Sendable {
     /// Entries after `offset` (offsets are 1-based positions in the snapshot), at most `limit`.
     public func readdir(_ ino: UInt64, handle: UInt64, offset: Int, limit: Int = .max) throws(FSError) -> [DirEntry] {
         guard case .directory(let listing)? = handles.get(handle) else { throw FSError(EBADF, "directory handle \(handle)") }
-        return listing.entries(after: offset, limit: limit)
+        return listing.entries(after: offset, limit: limit, make: dirEntry)
+    }
+
+    /// How the kernel may cache the entries of a directory just opened (`cache`: keep what readdir returns in its page
+    /// cache; `keep`: serve them from the copy an earlier open filled). Only a snapshot that is exactly a committed
+    /// listing is cached, and an earlier copy is kept only while it shows the same listing, every size was known when
+    /// it was filled, and the entry timeouts its readdirplus set have not run out (a cached readdir refreshes no dentry,
+    /// so stat would send a lookup per entry).
+    public func dirCaching(_ ino: UInt64, handle: UInt64) -> (cache: Bool, keep: Bool) {
+        let now = clock.now().timeIntervalSince1970
+        guard case .directory(let d)? = handles.get(handle), d.visible == nil, d.extra.isEmpty else {
+            tree.state.withLock { _ = $0.kernelDirCache.removeValue(forKey: ino) }
+            return (false, false)
+        }
+        return tree.state.withLock { s in
+            if let c = s.kernelDirCache[ino], c.listing == d.listing.id, c.sized, now - c.at < options.dirCacheTime * 0.9 {
+                return (true, true)
+            }
+            s.kernelDirCache[ino] = (d.listing.id, now, !d.listing.hasUnknownSizes)
+            return (true, false)
+        }
     }
 
     /// Closes a directory.
@@ -194,9 +214,18 @@ public final class PhotosFS: Sendable {
 
     /// An extended attribute's value.
     public func getxattr(_ ino: UInt64, name: String) async throws(FSError) -> Data {
+        try Self.checkXattrNamespace(name)
         let n = try node(ino)
         if case .pending(let id) = n { return try pendingXattr(id, name: name) }
         return try await treeGetXattr(n, name: name)
+    }
+
+    /// Only `user.*` attributes exist here: any other namespace (security., system., trusted.) is ENOTSUP, as the
+    /// kernel answers for a namespace a file system has no handler for. `ls -l` asks security.selinux of every entry
+    /// and stops asking for the rest of the file system after one ENOTSUP (ENODATA would cost a round trip per entry;
+    /// docs/SEMANTICS.md, docs/PERFORMANCE.md). Synchronous, so the adapter can answer without a Task.
+    public static func checkXattrNamespace(_ name: String) throws(FSError) {
+        guard name.hasPrefix("user.") else { throw FSError.notSupported("attribute \(name) (only user.* attributes exist)") }
     }
 
     /// The names of a node's extended attributes.

@@ -176,7 +176,7 @@ extension PhotosFS {
             s.invalidations &+= 1
             if key == "albums" { s.albumTree = nil }
             for (k, l) in s.listings where l.deps.contains(key) {
-                s.cachedEntries -= l.entries.count
+                s.cachedEntries -= l.count
                 s.listings[k] = nil
             }
         }
@@ -282,7 +282,7 @@ extension PhotosFS {
             for r in rows where (s.openReaders[r] ?? 0) > 0 { s.goneRows.insert(r) }
             s.invalidations &+= 1
             for (k, _) in s.listings {
-                if case .album = k { s.cachedEntries -= s.listings[k]!.entries.count; s.listings[k] = nil }
+                if case .album = k { s.cachedEntries -= s.listings[k]!.count; s.listings[k] = nil }
             }
         }
         invalidate(dependingOn: "media")

@@ -14,32 +14,76 @@ final class TreeState: Sendable {
     /// Most entries kept in memory over all cached listings.
     static let maxCachedEntries = 400_000
 
-    /// A directory's committed entries as last built from SQLite (names computed once per refresh).
+    /// A directory's committed entries as last built from SQLite (names computed once per refresh), packed: one
+    /// 32-byte slot and the name's bytes an entry, ~60 bytes in all where an array of `DirEntry` took ~200
+    /// (docs/PERFORMANCE.md, RSS). Everything else an entry shows (owner, mode, timeouts) is the mount's, so
+    /// `PhotosFS.dirEntry` rebuilds the full entry when one is asked for.
     struct Listing: Sendable {
-        var entries: [DirEntry]
-        /// Entry indices sorted by name bytes (equal names: first entry first), for lookups by binary search: 4 bytes
-        /// an entry where a [String: Int] index took ~40 (docs/PERFORMANCE.md, RSS).
-        var byName: [Int32]
+        /// What one entry shows besides its name.
+        struct Slot: Sendable {
+            var ino: UInt64
+            var size: Int64
+            var mtime: Double
+            /// End of the name in `names`.
+            var nameEnd: UInt32
+            var flags: UInt8
+        }
+        static let isDirectory: UInt8 = 1
+        static let sizeUnknown: UInt8 = 2
+
+        /// Every name's UTF-8 bytes, one after another.
+        private(set) var names: [UInt8] = []
+        private(set) var slots: [Slot] = []
+        /// Entry indices sorted by name bytes (equal names: first entry first), for lookups by binary search.
+        private(set) var byName: [Int32] = []
+        /// Entries whose size was unknown when built (0 s timeouts), sorted by inode: patched in place as sizes are
+        /// learned (`learned`); emptied once none is left.
+        private(set) var unknown: [Int32] = []
+        private var unknownLeft = 0
         /// Refresh keys whose completion invalidates this listing.
         var deps: Set<String>
-        var tick: UInt64
-        /// Items whose size was unknown when built (entries with 0 s timeouts), by row → entry index: patched in place
-        /// as sizes are learned (`sizeLearned`).
-        var unknownRows: [Int64: Int] = [:]
+        var tick: UInt64 = 0
+        /// Unique per build: a directory whose listing has the same id still shows what the kernel cached.
+        let id = Listing.ids.add(1, ordering: .relaxed).newValue
+        private static let ids = Atomic<UInt64>(0)
 
-        /// A listing of `entries` (their inode numbers name their nodes).
-        init(entries: [DirEntry], deps: Set<String>) {
-            self.entries = entries
+        /// A listing of `entries`: (name, inode, size or nil when unknown, mtime, directory?).
+        init<S: Sequence>(_ entries: S, count: Int, deps: Set<String>)
+        where S.Element == (name: String, ino: UInt64, size: Int64?, mtime: Double, directory: Bool) {
             self.deps = deps
-            self.tick = 0
-            byName = (0..<Int32(entries.count)).sorted { a, b in
-                let x = entries[Int(a)].name.utf8, y = entries[Int(b)].name.utf8
+            slots.reserveCapacity(count)
+            for e in entries {
+                names.append(contentsOf: e.name.utf8)
+                var flags: UInt8 = e.directory ? Self.isDirectory : 0
+                if e.size == nil { flags |= Self.sizeUnknown }
+                slots.append(Slot(ino: e.ino, size: e.size ?? 0, mtime: e.mtime, nameEnd: UInt32(names.count), flags: flags))
+            }
+            names = Array(names)   // drop the growth slack
+            byName = (0..<Int32(slots.count)).sorted { a, b in
+                let x = nameBytes(Int(a)), y = nameBytes(Int(b))
                 return x.elementsEqual(y) ? a < b : x.lexicographicallyPrecedes(y)
             }
+            unknown = (0..<Int32(slots.count)).filter { slots[Int($0)].flags & Self.sizeUnknown != 0 }
+            unknown.sort { slots[Int($0)].ino < slots[Int($1)].ino }
+            unknownLeft = unknown.count
+            if unknown.isEmpty { unknown = [] }
         }
 
+        /// Number of entries.
+        var count: Int { slots.count }
+        /// True while some entry's size is unknown.
+        var hasUnknownSizes: Bool { unknownLeft > 0 }
+
+        /// The name bytes of entry `i`.
+        func nameBytes(_ i: Int) -> ArraySlice<UInt8> {
+            names[(i == 0 ? 0 : Int(slots[i - 1].nameEnd))..<Int(slots[i].nameEnd)]
+        }
+
+        /// The name of entry `i`.
+        func name(_ i: Int) -> String { String(decoding: nameBytes(i), as: UTF8.self) }
+
         /// The node of entry `i`.
-        func node(_ i: Int) -> NodeID { NodeID(ino: entries[i].entry.attributes.ino) ?? .root }
+        func node(_ i: Int) -> NodeID { NodeID(ino: slots[i].ino) ?? .root }
 
         /// The index of the first entry named `name` (bytes compared, as the kernel does), nil when none.
         func find(_ name: String) -> Int? {
@@ -47,10 +91,32 @@ final class TreeState: Sendable {
             var lo = 0, hi = byName.count
             while lo < hi {   // bounded: the range halves each pass
                 let mid = (lo + hi) / 2
-                if entries[Int(byName[mid])].name.utf8.lexicographicallyPrecedes(key) { lo = mid + 1 } else { hi = mid }
+                if nameBytes(Int(byName[mid])).lexicographicallyPrecedes(key) { lo = mid + 1 } else { hi = mid }
             }
-            guard lo < byName.count, entries[Int(byName[lo])].name.utf8.elementsEqual(key) else { return nil }
+            guard lo < byName.count, nameBytes(Int(byName[lo])).elementsEqual(key) else { return nil }
             return Int(byName[lo])
+        }
+
+        /// Records the learned size of the item with inode `ino`; false when this listing had no such unknown entry.
+        mutating func learned(ino: UInt64, size: Int64) -> Bool {
+            var lo = 0, hi = unknown.count
+            while lo < hi {   // bounded: the range halves each pass
+                let mid = (lo + hi) / 2
+                if slots[Int(unknown[mid])].ino < ino { lo = mid + 1 } else { hi = mid }
+            }
+            var changed = false
+            while lo < unknown.count, slots[Int(unknown[lo])].ino == ino {   // bounded by the entries of that inode
+                let i = Int(unknown[lo])
+                if slots[i].flags & Self.sizeUnknown != 0 {
+                    slots[i].size = size
+                    slots[i].flags &= ~Self.sizeUnknown
+                    unknownLeft -= 1
+                    changed = true
+                }
+                lo += 1
+            }
+            if unknownLeft == 0 { unknown = [] }
+            return changed
         }
     }
 
@@ -72,6 +138,8 @@ final class TreeState: Sendable {
         var downloads: [Int64: Download] = [:]
         var openReaders: [Int64: Int] = [:]
         var goneRows: Set<Int64> = []
+        /// Per directory inode: the listing the kernel cached its entries of (readdir cache), and when it did.
+        var kernelDirCache: [UInt64: (listing: UInt64, at: Double, sized: Bool)] = [:]
         var activeTransfers = 0
         var transferWaiters: [CheckedContinuation<Void, Never>] = []
         var evicting = false
@@ -239,16 +307,15 @@ extension PhotosFS {
         }
         let pending = try pendingFor(node)   // before the listing: a file committed in between shows in the listing
         let listing = try await committedListing(node)
-        var entries = listing.entries
-        if !pending.files.isEmpty || !pending.replaced.isEmpty {
-            let shadowed = Set(pending.files.map(\.name))
-            entries = listing.entries.indices.filter { !shadowed.contains(listing.entries[$0].name) && !pending.hides(listing.node($0)) }
-                .map { listing.entries[$0] }
-            for p in pending.files {
-                entries.append(DirEntry(name: p.name, entry: EntryReply(attributes: p.attributes, entryTimeout: 0, attrTimeout: 0)))
-            }
+        guard !pending.files.isEmpty || !pending.replaced.isEmpty else {
+            return handles.insert(.directory(DirListing(listing)))
         }
-        return handles.insert(.directory(DirListing(entries)))
+        let shadowed = Set(pending.files.map(\.name))
+        let visible = (0..<Int32(listing.count)).filter { i in
+            !pending.hides(listing.node(Int(i))) && (shadowed.isEmpty || !shadowed.contains(listing.name(Int(i))))
+        }
+        let extra = pending.files.map { DirEntry(name: $0.name, entry: EntryReply(attributes: $0.attributes, entryTimeout: 0, attrTimeout: 0)) }
+        return handles.insert(.directory(DirListing(listing, visible: visible, extra: extra)))
     }
 
     /// Finds `name` in a directory (pending first); nil when absent.
@@ -322,13 +389,10 @@ extension PhotosFS {
     /// An item's size was learned (HEAD or download): cached listings that showed it with an unknown size get the
     /// size and real cache timeouts in place, so the next readdirplus lets the kernel answer a warm `ls -l` alone.
     func sizeLearned(row: Int64, size: Int64) {
+        let ino = NodeID.item(row).ino
         tree.state.withLock { s in
-            for key in s.listings.keys where !(s.listings[key]!.unknownRows.isEmpty) {
-                guard let i = s.listings[key]!.unknownRows.removeValue(forKey: row) else { continue }
-                var a = s.listings[key]!.entries[i].entry.attributes
-                a.size = size
-                a.sizeUnknown = false
-                s.listings[key]!.entries[i].entry = itemReply(a)
+            for key in s.listings.keys where s.listings[key]!.hasUnknownSizes {
+                _ = s.listings[key]!.learned(ino: ino, size: size)
             }
         }
     }
@@ -341,9 +405,9 @@ extension PhotosFS {
             switch node {
             case .albumRoot, .titlePrefix:
                 s.albumTree = nil
-                for (k, l) in s.listings where l.deps.contains("albums") { s.cachedEntries -= l.entries.count; s.listings[k] = nil }
+                for (k, l) in s.listings where l.deps.contains("albums") { s.cachedEntries -= l.count; s.listings[k] = nil }
             default:
-                if let l = s.listings.removeValue(forKey: node) { s.cachedEntries -= l.entries.count }
+                if let l = s.listings.removeValue(forKey: node) { s.cachedEntries -= l.count }
             }
         }
     }
@@ -361,14 +425,28 @@ extension PhotosFS {
     }
 }
 
-/// A directory snapshot taken at opendir.
+/// A directory snapshot taken at opendir: the committed listing as it was (its storage shared, not copied), the
+/// entries pending files hide or shadow left out, and the pending files after it.
 final class DirListing: Sendable {
-    let snapshot: [DirEntry]
-    init(_ snapshot: [DirEntry]) { self.snapshot = snapshot }
-    /// Entries after the 1-based `offset`, at most `limit`.
-    func entries(after offset: Int, limit: Int) -> [DirEntry] {
-        guard offset >= 0, offset < snapshot.count, limit > 0 else { return [] }
-        let end = limit >= snapshot.count - offset ? snapshot.count : offset + limit
-        return Array(snapshot[offset..<end])
+    let listing: TreeState.Listing
+    /// Indices of the listing's entries shown, nil for all.
+    let visible: [Int32]?
+    let extra: [DirEntry]
+    init(_ listing: TreeState.Listing, visible: [Int32]? = nil, extra: [DirEntry] = []) {
+        self.listing = listing; self.visible = visible; self.extra = extra
+    }
+
+    /// Number of entries shown.
+    var count: Int { (visible?.count ?? listing.count) + extra.count }
+
+    /// Entries after the 0-based `offset`, at most `limit`, built by `make` from the listing.
+    func entries(after offset: Int, limit: Int, make: (TreeState.Listing, Int) -> DirEntry) -> [DirEntry] {
+        guard offset >= 0, offset < count, limit > 0 else { return [] }
+        let end = limit >= count - offset ? count : offset + limit
+        let committed = visible?.count ?? listing.count
+        return (offset..<end).map { k in
+            if k >= committed { return extra[k - committed] }
+            return make(listing, visible.map { Int($0[k]) } ?? k)
+        }
     }
 }

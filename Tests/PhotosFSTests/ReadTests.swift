@@ -298,6 +298,42 @@ struct ReadTests {
             #expect(try await text("album/Attrs", "user.gphotos.id") == s.albums[0])
             #expect(try await text("media/all", "user.gphotos.id") == nil)
             #expect(try await fs.getxattr("", "user.gphotos.status") != nil)
+            #expect(try await text("album/Attrs/x.jpg", "user.other") == nil, "a user.* name that is not there: ENODATA")
+            // Other namespaces are not supported at all (ls -l then stops asking security.selinux of every entry).
+            await expectErrno(ENOTSUP, "security.selinux") { _ = try await fs.getxattr("album/Attrs/x.jpg", "security.selinux") }
+            await expectErrno(ENOTSUP, "trusted.* of a directory") { _ = try await fs.getxattr("album/Attrs", "trusted.x") }
+        }
+    }
+
+    @Test("the kernel keeps its copy of a directory's entries only while the listing is the one it cached")
+    func kernelDirectoryCache() async throws {
+        try await withEmulator { emu in
+            let account = try await TestAccount(emu)
+            let cache = TempDir()
+            let clock = ManualClock(start: Date())
+            let core = try makeCore(account: account, cacheDir: cache.path, options: testOptions { $0.dirCacheTime = 60; $0.writeback = 600 },
+                                    clock: clock)
+            let fs = CoreFS(fs: core)
+            try await seed(emu, items: [("k.jpg", "2020-06-01T00:00:00Z")], albums: [("Kept", [0])])
+            let album = try await fs.ino("album/Kept")
+            _ = try await fs.stat("album/Kept/k.jpg")   // learns the size (a copy filled while sizes were unknown is never kept)
+            func open() async throws -> (cache: Bool, keep: Bool) {
+                let h = try await core.opendir(album)
+                defer { core.releasedir(h) }
+                return core.dirCaching(album, handle: h)
+            }
+            #expect(try await open() == (true, false), "first open: cache it, nothing to keep yet")
+            #expect(try await open() == (true, true), "same listing: the kernel serves its copy")
+            clock.advance(55)
+            #expect(try await open() == (true, false), "the dentries of the fill are about to expire: fill again")
+            #expect(try await open() == (true, true))
+            try await fs.write("album/Kept/new.jpg", makeJPEG(tag: "kept"))   // pending for the write-back delay
+            #expect(try await open() == (false, false), "pending files are never cached by the kernel")
+            #expect(try await fs.list("album/Kept") == ["k.jpg", "new.jpg"])
+            try await fs.unlink("album/Kept/new.jpg")
+            #expect(try await open() == (true, false), "after the change: a new listing, the old copy dropped")
+            #expect(try await fs.list("album/Kept") == ["k.jpg"])
+            _ = await core.shutdown(grace: 0)
         }
     }
 
