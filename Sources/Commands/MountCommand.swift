@@ -94,7 +94,7 @@ public struct MountCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        PhotosFS.limitMallocArenas()
+        PhotosFS.tuneMalloc()
         var options: MountOptions
         do { options = try MountOptions.parse(mountOptions) } catch { throw ValidationError(error.description) }
         let name = accountName

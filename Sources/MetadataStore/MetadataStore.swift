@@ -43,6 +43,12 @@ public final class MetadataStore: Sendable {
         do { return try pool.read(body) } catch { throw StoreError("state database \(path): \(error)") }
     }
 
+    /// Runs one statement's read without a transaction around it (a single SELECT is consistent on its own): the
+    /// per-stat lookups by row spend less on BEGIN/COMMIT than on the query.
+    public func readStatement<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.unsafeRead(body) } catch { throw StoreError("state database \(path): \(error)") }
+    }
+
     /// Runs a write transaction, wrapping GRDB errors.
     public func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.write(body) } catch { throw StoreError("state database \(path): \(error)") }

@@ -199,10 +199,13 @@ extension MetadataStore {
 
     /// Rows shown in a directory (album row, or nil for upload/): everything not committed and not unlinked.
     public func journalRows(inAlbum albumRow: Int64?) throws(StoreError) -> [JournalRow] {
-        try read { db in
-            let dir = albumRow.map { Column("albumRow") == $0 } ?? (Column("albumRow") == nil)
-            return try JournalRow.filter(dir && Column("state") != JournalState.committed.rawValue && Column("unlinked") == false)
-                .order(Column("id")).fetchAll(db)
+        // Asked by every lookup in an album (usually answering nothing): one cached statement, no transaction.
+        try readStatement { db in
+            let shown = "state != '\(JournalState.committed.rawValue)' AND unlinked = 0 ORDER BY id"
+            guard let albumRow else {
+                return try JournalRow.fetchAll(db.cachedStatement(sql: "SELECT * FROM uploads WHERE albumRow IS NULL AND " + shown))
+            }
+            return try JournalRow.fetchAll(db.cachedStatement(sql: "SELECT * FROM uploads WHERE albumRow = ? AND " + shown), arguments: [albumRow])
         }
     }
 

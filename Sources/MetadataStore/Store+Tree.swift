@@ -52,6 +52,9 @@ public struct ItemRecord: Sendable, Equatable {
     static let columns = "i.row, i.googleId, CAST(i.filename AS BLOB), i.mimeType, i.isVideo, i.creationTime, i.width, i.height, i.productUrl, "
         + "i.size, i.baseUrl, i.baseUrlAt, i.originalSha256, i.originalSize, i.gone"
 
+    /// One item by row (a cached statement).
+    static let byRowSQL = "SELECT \(columns) FROM items i WHERE i.row = ?"
+
     /// `columns` for directory listings: the URLs and hashes come back nil (a listing needs ids, names, sizes and
     /// times), so a 100,000-item listing does not hold 100,000 base URLs while it is built.
     static let listColumns = "i.row, i.googleId, CAST(i.filename AS BLOB), i.mimeType, i.isVideo, i.creationTime, i.width, i.height, NULL, "
@@ -195,8 +198,8 @@ extension MetadataStore {
 
     /// One album (gone ones included: check `albumIsGone`).
     public func album(row: Int64) throws(StoreError) -> AlbumRecord? {
-        try read { db in
-            try Row.fetchOne(db, sql: "SELECT row, googleId, CAST(title AS BLOB), productUrl, isWriteable FROM albums WHERE row = ? AND gone = 0",
+        try readStatement { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT row, googleId, CAST(title AS BLOB), productUrl, isWriteable FROM albums WHERE row = ? AND gone = 0"),
                              arguments: [row])
                 .map { AlbumRecord(row: $0[0], googleId: $0[1], title: $0.text(2), productUrl: $0[3], isWriteable: $0[4]) }
         }
@@ -307,7 +310,9 @@ extension MetadataStore {
 
     /// One item (gone ones included).
     public func item(row: Int64) throws(StoreError) -> ItemRecord? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT \(ItemRecord.columns) FROM items i WHERE i.row = ?", arguments: [row]).map(ItemRecord.init) }
+        try readStatement { db in
+            try Row.fetchOne(db.cachedStatement(sql: ItemRecord.byRowSQL), arguments: [row]).map(ItemRecord.init)
+        }
     }
 
     /// Items by row (gone ones included), in no particular order.
@@ -391,7 +396,7 @@ extension MetadataStore {
 
     /// Stores a learned size (for good: items never change).
     public func setItemSize(row: Int64, size: Int64) throws(StoreError) {
-        try write { db in try db.execute(sql: "UPDATE items SET size = ? WHERE row = ?", arguments: [size, row]) }
+        try write { db in try db.cachedStatement(sql: "UPDATE items SET size = ? WHERE row = ?").execute(arguments: [size, row]) }
     }
 
     /// Stores fresh base URLs by Google id.
@@ -417,8 +422,8 @@ extension MetadataStore {
 
     /// The cache index row of an item.
     public func contentEntry(item: Int64) throws(StoreError) -> ContentRecord? {
-        try read { db in
-            try Row.fetchOne(db, sql: "SELECT itemRow, path, size, complete FROM contentCache WHERE itemRow = ?", arguments: [item])
+        try readStatement { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT itemRow, path, size, complete FROM contentCache WHERE itemRow = ?"), arguments: [item])
                 .map { ContentRecord(itemRow: $0[0], path: $0[1], size: $0[2], complete: $0[3]) }
         }
     }
@@ -444,7 +449,7 @@ extension MetadataStore {
 
     /// Marks a cache file used now.
     public func touchContent(item: Int64, at: Double) throws(StoreError) {
-        try write { db in try db.execute(sql: "UPDATE contentCache SET lastUsed = ? WHERE itemRow = ?", arguments: [at, item]) }
+        try write { db in try db.cachedStatement(sql: "UPDATE contentCache SET lastUsed = ? WHERE itemRow = ?").execute(arguments: [at, item]) }
     }
 
     /// Forgets a cache row.

@@ -40,14 +40,20 @@ extension PhotosFS {
         mallocTrim?(0)
     }
 
-    /// At most two glibc malloc arenas for the whole process. glibc gives each thread that contends for the heap an
-    /// arena of its own (up to 8 per core); with 16 FUSE threads and the cooperative pool, listings built on one
-    /// thread and freed on another leave pages stranded across arenas, which is most of the RSS above the idle
-    /// mount (docs/PERFORMANCE.md, rss). Call once at start, before the threads exist.
-    public static func limitMallocArenas() {
+    /// glibc malloc settings for a long-running mount (docs/PERFORMANCE.md, RSS). Call once at start, before the
+    /// threads exist.
+    /// - At most two arenas: glibc gives each thread that contends for the heap an arena of its own (up to 8 per
+    ///   core); with 16 FUSE threads and the cooperative pool, listings built on one thread and freed on another left
+    ///   pages stranded across arenas.
+    /// - Fixed mmap (128 KiB) and trim (512 KiB) thresholds: by default glibc raises both after a large block is
+    ///   freed (up to 32 and 64 MiB), so once a 100,000-entry listing had been built, the ~35 MB its build freed stayed
+    ///   resident as the top of an arena that neither free() nor malloc_trim() gives back.
+    public static func tuneMalloc() {
         guard let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
         let mallopt = unsafeBitCast(f, to: (@convention(c) (Int32, Int32) -> Int32).self)
-        _ = mallopt(-8, 2)   // M_ARENA_MAX
+        _ = mallopt(-8, 2)            // M_ARENA_MAX
+        _ = mallopt(-3, 128 << 10)    // M_MMAP_THRESHOLD
+        _ = mallopt(-1, 512 << 10)    // M_TRIM_THRESHOLD
     }
 
     /// glibc's malloc_trim (not in Swift's Glibc module; nil on a libc without it).
@@ -143,12 +149,11 @@ extension PhotosFS {
     /// cache timeouts.
     func dirEntry(_ l: TreeState.Listing, _ i: Int) -> DirEntry {
         let slot = l.slots[i]
-        if slot.flags & TreeState.Listing.isDirectory != 0 {
-            return DirEntry(name: l.name(i), entry: directoryEntry(l.node(i), mtime: nil))
-        }
-        let a = FileAttributes(ino: slot.ino, kind: .file, permissions: itemPermissions, size: slot.size, nlink: 1,
+        if slot.isDirectory { return DirEntry(name: l.name(i), entry: directoryEntry(l.node(i), mtime: nil)) }
+        let size = l.size(i)
+        let a = FileAttributes(ino: slot.ino, kind: .file, permissions: itemPermissions, size: size ?? 0, nlink: 1,
                                uid: options.uid, gid: options.gid, mtime: Date(timeIntervalSince1970: slot.mtime),
-                               sizeUnknown: slot.flags & TreeState.Listing.sizeUnknown != 0)
+                               sizeUnknown: size == nil)
         return DirEntry(name: l.name(i), entry: itemReply(a))
     }
 

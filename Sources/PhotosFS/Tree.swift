@@ -14,32 +14,36 @@ final class TreeState: Sendable {
     /// Most entries kept in memory over all cached listings.
     static let maxCachedEntries = 400_000
 
-    /// A directory's committed entries as last built from SQLite (names computed once per refresh), packed: one
-    /// 32-byte slot and the name's bytes an entry, ~60 bytes in all where an array of `DirEntry` took ~200
+    /// A directory's committed entries as last built from SQLite (names computed once per refresh), packed: a 24-byte
+    /// slot, a size and the name's bytes an entry, ~60 bytes in all where an array of `DirEntry` took ~200
     /// (docs/PERFORMANCE.md, RSS). Everything else an entry shows (owner, mode, timeouts) is the mount's, so
-    /// `PhotosFS.dirEntry` rebuilds the full entry when one is asked for.
+    /// `PhotosFS.dirEntry` rebuilds the full entry when one is asked for. Copies share one size table: a size learned
+    /// later is patched in place for every holder (open snapshots included), never by copying the listing.
     struct Listing: Sendable {
-        /// What one entry shows besides its name.
+        /// What one entry shows besides its name and size.
         struct Slot: Sendable {
             var ino: UInt64
-            var size: Int64
             var mtime: Double
             /// End of the name in `names`.
             var nameEnd: UInt32
-            var flags: UInt8
+            var isDirectory: Bool
         }
-        static let isDirectory: UInt8 = 1
-        static let sizeUnknown: UInt8 = 2
+
+        /// Sizes by entry (-1: not known yet), shared by every copy of the listing.
+        final class Sizes: Sendable {
+            struct State { var sizes: [Int64]; var unknownLeft: Int }
+            let state: Mutex<State>
+            init(_ sizes: [Int64], unknown: Int) { state = Mutex(State(sizes: sizes, unknownLeft: unknown)) }
+        }
 
         /// Every name's UTF-8 bytes, one after another.
-        private(set) var names: [UInt8] = []
-        private(set) var slots: [Slot] = []
+        let names: [UInt8]
+        let slots: [Slot]
+        let sizes: Sizes
         /// Entry indices sorted by name bytes (equal names: first entry first), for lookups by binary search.
-        private(set) var byName: [Int32] = []
-        /// Entries whose size was unknown when built (0 s timeouts), sorted by inode: patched in place as sizes are
-        /// learned (`learned`); emptied once none is left.
-        private(set) var unknown: [Int32] = []
-        private var unknownLeft = 0
+        let byName: [Int32]
+        /// Entries whose size was unknown when built (0 s timeouts), sorted by inode, for `learned`.
+        let unknown: [Int32]
         /// Refresh keys whose completion invalidates this listing.
         var deps: Set<String>
         var tick: UInt64 = 0
@@ -51,33 +55,37 @@ final class TreeState: Sendable {
         init<S: Sequence>(_ entries: S, count: Int, deps: Set<String>)
         where S.Element == (name: String, ino: UInt64, size: Int64?, mtime: Double, directory: Bool) {
             self.deps = deps
+            var names: [UInt8] = [], slots: [Slot] = [], sizes: [Int64] = []
             slots.reserveCapacity(count)
+            sizes.reserveCapacity(count)
             for e in entries {
                 names.append(contentsOf: e.name.utf8)
-                var flags: UInt8 = e.directory ? Self.isDirectory : 0
-                if e.size == nil { flags |= Self.sizeUnknown }
-                slots.append(Slot(ino: e.ino, size: e.size ?? 0, mtime: e.mtime, nameEnd: UInt32(names.count), flags: flags))
+                slots.append(Slot(ino: e.ino, mtime: e.mtime, nameEnd: UInt32(names.count), isDirectory: e.directory))
+                sizes.append(e.size ?? -1)
             }
-            names = Array(names)   // drop the growth slack
+            self.names = Array(names)   // without the growth slack
+            self.slots = slots
             byName = (0..<Int32(slots.count)).sorted { a, b in
-                let x = nameBytes(Int(a)), y = nameBytes(Int(b))
+                let x = Self.nameBytes(names, slots, Int(a)), y = Self.nameBytes(names, slots, Int(b))
                 return x.elementsEqual(y) ? a < b : x.lexicographicallyPrecedes(y)
             }
-            unknown = (0..<Int32(slots.count)).filter { slots[Int($0)].flags & Self.sizeUnknown != 0 }
-            unknown.sort { slots[Int($0)].ino < slots[Int($1)].ino }
-            unknownLeft = unknown.count
-            if unknown.isEmpty { unknown = [] }
+            unknown = (0..<Int32(slots.count)).filter { sizes[Int($0)] < 0 }.sorted { slots[Int($0)].ino < slots[Int($1)].ino }
+            self.sizes = Sizes(sizes, unknown: unknown.count)
         }
 
         /// Number of entries.
         var count: Int { slots.count }
         /// True while some entry's size is unknown.
-        var hasUnknownSizes: Bool { unknownLeft > 0 }
+        var hasUnknownSizes: Bool { sizes.state.withLock { $0.unknownLeft > 0 } }
+        /// The size of entry `i`, nil while unknown.
+        func size(_ i: Int) -> Int64? { sizes.state.withLock { s in s.sizes[i] < 0 ? nil : s.sizes[i] } }
 
-        /// The name bytes of entry `i`.
-        func nameBytes(_ i: Int) -> ArraySlice<UInt8> {
+        private static func nameBytes(_ names: [UInt8], _ slots: [Slot], _ i: Int) -> ArraySlice<UInt8> {
             names[(i == 0 ? 0 : Int(slots[i - 1].nameEnd))..<Int(slots[i].nameEnd)]
         }
+
+        /// The name bytes of entry `i`.
+        func nameBytes(_ i: Int) -> ArraySlice<UInt8> { Self.nameBytes(names, slots, i) }
 
         /// The name of entry `i`.
         func name(_ i: Int) -> String { String(decoding: nameBytes(i), as: UTF8.self) }
@@ -97,26 +105,27 @@ final class TreeState: Sendable {
             return Int(byName[lo])
         }
 
-        /// Records the learned size of the item with inode `ino`; false when this listing had no such unknown entry.
-        mutating func learned(ino: UInt64, size: Int64) -> Bool {
+        /// Records the learned size of the item with inode `ino` (for every copy of this listing); false when it had
+        /// no such entry of unknown size.
+        func learned(ino: UInt64, size: Int64) -> Bool {
             var lo = 0, hi = unknown.count
             while lo < hi {   // bounded: the range halves each pass
                 let mid = (lo + hi) / 2
                 if slots[Int(unknown[mid])].ino < ino { lo = mid + 1 } else { hi = mid }
             }
-            var changed = false
-            while lo < unknown.count, slots[Int(unknown[lo])].ino == ino {   // bounded by the entries of that inode
-                let i = Int(unknown[lo])
-                if slots[i].flags & Self.sizeUnknown != 0 {
-                    slots[i].size = size
-                    slots[i].flags &= ~Self.sizeUnknown
-                    unknownLeft -= 1
-                    changed = true
+            return sizes.state.withLock { s in
+                var changed = false
+                while lo < unknown.count, slots[Int(unknown[lo])].ino == ino {   // bounded by the entries of that inode
+                    let i = Int(unknown[lo])
+                    if s.sizes[i] < 0 {
+                        s.sizes[i] = max(0, size)
+                        s.unknownLeft -= 1
+                        changed = true
+                    }
+                    lo += 1
                 }
-                lo += 1
+                return changed
             }
-            if unknownLeft == 0 { unknown = [] }
-            return changed
         }
     }
 
@@ -391,9 +400,7 @@ extension PhotosFS {
     func sizeLearned(row: Int64, size: Int64) {
         let ino = NodeID.item(row).ino
         tree.state.withLock { s in
-            for key in s.listings.keys where s.listings[key]!.hasUnknownSizes {
-                _ = s.listings[key]!.learned(ino: ino, size: size)
-            }
+            for l in s.listings.values where l.hasUnknownSizes { _ = l.learned(ino: ino, size: size) }
         }
     }
 

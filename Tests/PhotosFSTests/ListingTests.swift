@@ -24,7 +24,8 @@ struct ListingTests {
         #expect(l.node(1) == .album(1))
         #expect(l.node(2) == .item(9))
         #expect(l.slots[2].mtime == 2_000.5)
-        #expect(l.slots[1].flags & TreeState.Listing.isDirectory != 0)
+        #expect(l.slots[1].isDirectory && !l.slots[0].isDirectory)
+        #expect(l.size(0) == 300 && l.size(2) == nil && l.size(4) == 5)
         #expect(l.find("a.jpg") == 2, "the first of two equal names")
         #expect(l.find("é {x}.jpg") == 3)
         #expect(l.find("e {x}.jpg") == nil)
@@ -35,21 +36,21 @@ struct ListingTests {
 
     @Test("learned sizes patch unknown entries in place; known ones and other inodes are left alone")
     func learnedSizes() {
-        var l = TreeState.Listing(Self.entries, count: Self.entries.count, deps: [])
+        let l = TreeState.Listing(Self.entries, count: Self.entries.count, deps: [])
         #expect(l.hasUnknownSizes)
-        let copy = l   // an open directory's snapshot shares the storage
+        let copy = l   // an open directory's snapshot
         /// Learns one size; true when an entry changed.
         func learn(_ row: Int64, _ size: Int64) -> Bool { l.learned(ino: NodeID.item(row).ino, size: size) }
         #expect(!learn(3, 1), "b.jpg's size was known")
         #expect(!learn(42, 1), "not in this listing")
         #expect(learn(9, 900))
         #expect(!learn(9, 901), "learned once")
-        #expect(l.slots[2].size == 900 && l.slots[2].flags & TreeState.Listing.sizeUnknown == 0)
+        #expect(l.size(2) == 900)
         #expect(l.hasUnknownSizes)
         #expect(learn(4, 400))
         #expect(!l.hasUnknownSizes)
-        #expect(l.slots[0].size == 300)
-        #expect(copy.slots[2].flags & TreeState.Listing.sizeUnknown != 0, "the snapshot taken before is unchanged")
+        #expect(l.size(0) == 300)
+        #expect(copy.size(2) == 900 && !copy.hasUnknownSizes, "copies share the sizes: nothing is copied to learn one")
         #expect(l.id != TreeState.Listing([Entry](), count: 0, deps: []).id, "every build has its own id")
     }
 }
