@@ -55,11 +55,6 @@ public struct ItemRecord: Sendable, Equatable {
     /// One item by row (a cached statement).
     static let byRowSQL = "SELECT \(columns) FROM items i WHERE i.row = ?"
 
-    /// `columns` for directory listings: the URLs and hashes come back nil (a listing needs ids, names, sizes and
-    /// times), so a 100,000-item listing does not hold 100,000 base URLs while it is built.
-    static let listColumns = "i.row, i.googleId, CAST(i.filename AS BLOB), i.mimeType, i.isVideo, i.creationTime, i.width, i.height, NULL, "
-        + "i.size, NULL, NULL, NULL, i.originalSize, i.gone"
-
     /// Items of a query selecting `columns`, read through a cursor: a listing of 100,000 items never holds
     /// 100,000 GRDB rows at once besides the records (docs/PERFORMANCE.md, RSS).
     static func fetch(_ db: Database, _ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> [ItemRecord] {
@@ -73,6 +68,34 @@ public struct ItemRecord: Sendable, Equatable {
         row = r[0]; googleId = r[1]; filename = r.text(2); mimeType = r[3]; isVideo = r[4]; creationTime = r[5]
         width = r[6]; height = r[7]; productUrl = r[8]; size = r[9]; baseUrl = r[10]; baseUrlAt = r[11]
         originalSha256 = r[12]; originalSize = r[13]; gone = r[14]
+    }
+}
+
+/// What a directory listing needs of an item: a third of an `ItemRecord`, so building a 100,000-entry listing holds
+/// less (docs/PERFORMANCE.md, RSS).
+public struct ListedItem: Sendable, Equatable {
+    /// items.row (the file's inode).
+    public var row: Int64
+    /// Google's media item id (names duplicates).
+    public var googleId: String
+    /// The filename as Google has it.
+    public var filename: String
+    /// Bytes a download returns, nil until learned.
+    public var size: Int64?
+    /// Capture time (seconds since 1970), nil when unknown.
+    public var creationTime: Double?
+
+    /// The columns `fetch` reads, in order (items aliased `i`).
+    static let columns = "i.row, i.googleId, CAST(i.filename AS BLOB), i.size, i.creationTime"
+
+    /// Items of a query selecting `columns`, read through a cursor (no array of GRDB rows besides the items).
+    static func fetch(_ db: Database, _ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> [ListedItem] {
+        var out: [ListedItem] = []
+        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        while let r = try cursor.next() {
+            out.append(ListedItem(row: r[0], googleId: r[1], filename: r.text(2), size: r[3], creationTime: r[4]))
+        }
+        return out
     }
 }
 
@@ -324,28 +347,28 @@ extension MetadataStore {
         }
     }
 
-    /// An album's items in album order (one query; listing columns: URLs and hashes nil).
-    public func albumItems(album: Int64) throws(StoreError) -> [ItemRecord] {
+    /// An album's items in album order (`ListedItem`).
+    public func albumItems(album: Int64) throws(StoreError) -> [ListedItem] {
         try read { db in
-            try ItemRecord.fetch(db, """
-                SELECT \(ItemRecord.listColumns) FROM albumItems a JOIN items i ON i.row = a.itemRow
+            try ListedItem.fetch(db, """
+                SELECT \(ListedItem.columns) FROM albumItems a JOIN items i ON i.row = a.itemRow
                 WHERE a.albumRow = ? AND i.gone = 0 ORDER BY a.position
                 """, [album])
         }
     }
 
-    /// Every item not gone (media/all), by capture time (listing columns).
-    public func allItems() throws(StoreError) -> [ItemRecord] {
+    /// Every item not gone (media/all), by capture time (`ListedItem`).
+    public func allItems() throws(StoreError) -> [ListedItem] {
         try read { db in
-            try ItemRecord.fetch(db, "SELECT \(ItemRecord.listColumns) FROM items i WHERE i.gone = 0 ORDER BY i.creationTime, i.row")
+            try ListedItem.fetch(db, "SELECT \(ListedItem.columns) FROM items i WHERE i.gone = 0 ORDER BY i.creationTime, i.row")
         }
     }
 
-    /// Items with a capture time in `span` (a date directory), by capture time (listing columns).
-    public func items(in span: DateSpan) throws(StoreError) -> [ItemRecord] {
+    /// Items with a capture time in `span` (a date directory), by capture time (`ListedItem`).
+    public func items(in span: DateSpan) throws(StoreError) -> [ListedItem] {
         try read { db in
-            try ItemRecord.fetch(db, """
-                SELECT \(ItemRecord.listColumns) FROM items i WHERE i.creationTime >= ? AND i.creationTime < ? AND i.gone = 0
+            try ListedItem.fetch(db, """
+                SELECT \(ListedItem.columns) FROM items i WHERE i.creationTime >= ? AND i.creationTime < ? AND i.gone = 0
                 ORDER BY i.creationTime, i.row
                 """, [span.start, span.end])
         }
@@ -378,11 +401,11 @@ extension MetadataStore {
         }
     }
 
-    /// Items this mount uploaded to upload/ (no album) and committed, not gone (listing columns).
-    public func uploadDirItems() throws(StoreError) -> [ItemRecord] {
+    /// Items this mount uploaded to upload/ (no album) and committed, not gone (`ListedItem`).
+    public func uploadDirItems() throws(StoreError) -> [ListedItem] {
         try read { db in
-            try ItemRecord.fetch(db, """
-                SELECT \(ItemRecord.listColumns) FROM items i WHERE i.gone = 0 AND i.row IN
+            try ListedItem.fetch(db, """
+                SELECT \(ListedItem.columns) FROM items i WHERE i.gone = 0 AND i.row IN
                     (SELECT itemRow FROM uploads WHERE albumRow IS NULL AND state = 'committed' AND itemRow IS NOT NULL)
                 ORDER BY i.row
                 """)

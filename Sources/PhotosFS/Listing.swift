@@ -240,7 +240,7 @@ extension PhotosFS {
     }
 
     /// Items as named files of one directory.
-    private func files(_ items: [ItemRecord]) -> [Built] {
+    private func files(_ items: [ListedItem]) -> [Built] {
         let names = Naming.displayNames(items.map { NameRequest(rawName: $0.filename, id: $0.googleId, isDirectory: false) })
         let now = mountTime.timeIntervalSince1970
         return zip(items, names).map { Built(node: .item($0.row), name: $1, size: $0.size, mtime: $0.creationTime ?? now, directory: false) }
@@ -269,7 +269,7 @@ extension PhotosFS {
             }
         }
         let dirCount = nodes.count
-        var items: [ItemRecord] = []
+        var items: [ListedItem] = []
         if let album { items = try db(pathOf(.album(album)), { () throws(StoreError) in try store.albumItems(album: album) }) }
         for i in items {
             nodes.append(.item(i.row))

@@ -50,6 +50,25 @@ func withFS<T>(_ mode: FSMode, emulator args: [String] = [], options: MountOptio
     }
 }
 
+/// A core on a manual clock (`ManualClock` starting now) over one emulator for the length of `body`; shut down after.
+func withClockedCore<T>(options: MountOptions, _ body: (PhotosFS, CoreFS, ManualClock, EmulatorProcess) async throws -> T) async throws -> T {
+    try await withEmulator { emu in
+        let account = try await TestAccount(emu)
+        let cache = TempDir()
+        let clock = ManualClock(start: Date())
+        let core = try makeCore(account: account, cacheDir: cache.path, options: options, clock: clock)
+        defer { withExtendedLifetime(cache) {} }
+        do {
+            let r = try await body(core, CoreFS(fs: core), clock, emu)
+            _ = await core.shutdown(grace: 0)
+            return r
+        } catch {
+            _ = await core.shutdown(grace: 0)
+            throw error
+        }
+    }
+}
+
 /// A PhotosFS for a test account with its state under `cacheDir`.
 func makeCore(account: TestAccount, cacheDir: String, options: MountOptions, clock: (any PhotosClock)? = nil) throws -> PhotosFS {
     var o = options

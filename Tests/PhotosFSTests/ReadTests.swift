@@ -145,12 +145,7 @@ struct ReadTests {
 
     @Test("after -o dir_cache_time a stale listing is served and refreshed in the background (ManualClock)")
     func ttlRefresh() async throws {
-        try await withEmulator { emu in
-            let account = try await TestAccount(emu)
-            let cache = TempDir()
-            let clock = ManualClock(start: Date())
-            let core = try makeCore(account: account, cacheDir: cache.path, options: testOptions { $0.dirCacheTime = 60 }, clock: clock)
-            let fs = CoreFS(fs: core)
+        try await withClockedCore(options: testOptions { $0.dirCacheTime = 60 }) { _, fs, clock, emu in
             try await seed(emu, items: [("t.jpg", "2020-06-01T00:00:00Z")], albums: [("Before", [0])])
             #expect(try await fs.list("album") == ["Before"])
             let remote = try await TestAccount(emu).client()
@@ -160,7 +155,6 @@ struct ReadTests {
             clock.advance(61)
             #expect(try await eventually { try await fs.list("album") == ["After", "Before"] })
             #expect(try await emu.requestCounts()["albums.list", default: 0] == lists + 1, "one background refresh")
-            _ = await core.shutdown(grace: 0)
         }
     }
 
@@ -307,13 +301,7 @@ struct ReadTests {
 
     @Test("the kernel keeps its copy of a directory's entries only while the listing is the one it cached")
     func kernelDirectoryCache() async throws {
-        try await withEmulator { emu in
-            let account = try await TestAccount(emu)
-            let cache = TempDir()
-            let clock = ManualClock(start: Date())
-            let core = try makeCore(account: account, cacheDir: cache.path, options: testOptions { $0.dirCacheTime = 60; $0.writeback = 600 },
-                                    clock: clock)
-            let fs = CoreFS(fs: core)
+        try await withClockedCore(options: testOptions { $0.dirCacheTime = 60; $0.writeback = 600 }) { core, fs, clock, emu in
             try await seed(emu, items: [("k.jpg", "2020-06-01T00:00:00Z")], albums: [("Kept", [0])])
             let album = try await fs.ino("album/Kept")
             _ = try await fs.stat("album/Kept/k.jpg")   // learns the size (a copy filled while sizes were unknown is never kept)
@@ -333,7 +321,6 @@ struct ReadTests {
             try await fs.unlink("album/Kept/new.jpg")
             #expect(try await open() == (true, false), "after the change: a new listing, the old copy dropped")
             #expect(try await fs.list("album/Kept") == ["k.jpg"])
-            _ = await core.shutdown(grace: 0)
         }
     }
 
