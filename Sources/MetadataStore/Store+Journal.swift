@@ -275,7 +275,7 @@ extension MetadataStore {
                     isVideo = excluded.isVideo, creationTime = COALESCE(excluded.creationTime, creationTime),
                     width = excluded.width, height = excluded.height, productUrl = excluded.productUrl,
                     originalSha256 = COALESCE(originalSha256, excluded.originalSha256),
-                    originalSize = COALESCE(originalSize, excluded.originalSize), seenAt = excluded.seenAt, gone = 0,
+                    originalSize = COALESCE(originalSize, excluded.originalSize), seenAt = max(seenAt, excluded.seenAt), gone = 0,
                     baseUrl = COALESCE(excluded.baseUrl, baseUrl), baseUrlAt = COALESCE(excluded.baseUrlAt, baseUrlAt)
                 """, arguments: [item.googleId, FullText(item.filename), item.mimeType, item.isVideo, item.creationTime, item.width,
                                  item.height, item.productUrl, item.description, sha256, size, now,

@@ -261,9 +261,13 @@ extension MetadataStore {
     // MARK: items
 
     /// Upserts one page of items in one transaction, keeping learned sizes; the listing's base URL replaces the old one.
-    /// With `album`, also records membership at positions `firstPosition...`. Returns the rows in input order.
+    /// With `album`, also records membership at positions `firstPosition...`, stamped `memberSeenAt` (the album
+    /// refresh's start; default `seenAt`). Returns the rows in input order.
+    /// An item's `seenAt` only moves forward: an album refresh that started before a library refresh may write its page
+    /// after the library's, and an older stamp would make the library refresh take the item for gone.
     @discardableResult
-    public func upsertItems(_ items: [ItemUpsert], seenAt: Double, album: Int64? = nil, firstPosition: Int = 0) throws(StoreError) -> [Int64] {
+    public func upsertItems(_ items: [ItemUpsert], seenAt: Double, album: Int64? = nil, memberSeenAt: Double? = nil,
+                            firstPosition: Int = 0) throws(StoreError) -> [Int64] {
         try write { db in
             let st = try db.cachedStatement(sql: """
                 INSERT INTO items(googleId, filename, mimeType, isVideo, creationTime, width, height, productUrl, description,
@@ -273,7 +277,7 @@ extension MetadataStore {
                     isVideo = excluded.isVideo, creationTime = excluded.creationTime, width = excluded.width,
                     height = excluded.height, productUrl = excluded.productUrl, description = excluded.description,
                     baseUrl = coalesce(excluded.baseUrl, baseUrl), baseUrlAt = coalesce(excluded.baseUrlAt, baseUrlAt),
-                    seenAt = excluded.seenAt, gone = 0
+                    seenAt = max(seenAt, excluded.seenAt), gone = 0
                 RETURNING row
                 """)
             let member = try db.cachedStatement(sql: """
@@ -289,7 +293,7 @@ extension MetadataStore {
                     it.description, url, url == nil ? nil : seenAt, seenAt,
                 ]) else { continue }
                 rows.append(row)
-                if let album { try member.execute(arguments: [album, row, firstPosition + i, seenAt]) }
+                if let album { try member.execute(arguments: [album, row, firstPosition + i, memberSeenAt ?? seenAt]) }
             }
             return rows
         }

@@ -160,7 +160,8 @@ extension PhotosFS {
         } catch { throw FSError(error, path: path) }
     }
 
-    /// A refresh start time strictly after every earlier one of this mount (rows not stamped since are gone).
+    /// A refresh start (or page arrival) stamp strictly after every earlier one of this mount (rows not stamped since a
+    /// refresh started are gone).
     private func refreshEpoch() -> Double {
         let now = clock.now().timeIntervalSince1970
         return tree.state.withLock { s in
@@ -252,8 +253,11 @@ extension PhotosFS {
             }
             let upserts = page.items.compactMap(Self.upsert)
             let first = position
+            // Items are stamped when the page arrived, memberships with this refresh's start: a library refresh that
+            // started meanwhile and did not list an item this page has (added since) must not take it for gone.
+            let arrived = refreshEpoch()
             guard try refreshWrite(key, since: since, path: path, { () throws(StoreError) in
-                try store.upsertItems(upserts, seenAt: started, album: album.row, firstPosition: first)
+                try store.upsertItems(upserts, seenAt: arrived, album: album.row, memberSeenAt: started, firstPosition: first)
             }) != nil else { return false }
             position += upserts.count
             token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }

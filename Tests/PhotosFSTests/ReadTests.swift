@@ -211,6 +211,60 @@ struct ReadTests {
         }
     }
 
+    /// Found by the property test: an album refresh that started first wrote its page (with its older start) between
+    /// the pages of a library refresh, which then took the item for gone: `ls` of the album was empty until the next
+    /// refresh.
+    @Test("an album refresh and a library refresh running together: the album keeps its item, media/all every item")
+    func overlappingRefreshes() async throws {
+        try await withClockedCore(options: testOptions { $0.dirCacheTime = 60 }) { core, fs, clock, emu in
+            var items = [("keep.jpg", "2024-01-01T00:00:00Z")]   // newest: on the library's first page of 100
+            for i in 0..<100 { items.append((String(format: "old%03d.jpg", i), "2020-01-01T00:00:00Z")) }
+            try await seed(emu, items: items, albums: [("Both", [0])])
+            #expect(try await fs.list("album/Both") == ["keep.jpg"])
+            #expect(try await fs.list("media/all").count == 101)
+            clock.advance(61)
+            // The album's answer reaches us at 2.0 s, between the library's first page (1.2 s) and its second (2.4 s).
+            try await emu.faults(["mediaItems.search:late:count=1:delay=2000", "mediaItems.list:late:count=2:delay=1200"])
+            let t0 = Date()
+            #expect(try await fs.list("album/Both") == ["keep.jpg"], "stale: served while the album refresh runs")
+            #expect(try await fs.list("media/all").count == 101, "stale: served while the library refresh runs")
+            #expect(try await eventually(20) { core.tree.state.withLock { $0.refreshing.isEmpty } })
+            #expect(Date().timeIntervalSince(t0) >= 2.4, "both refreshes waited for their late answers")
+            #expect(try await fs.list("album/Both") == ["keep.jpg"])
+            #expect(try await fs.list("media/all").count == 101)
+            #expect(try await fs.read("album/Both/keep.jpg").count > 0)
+        }
+    }
+
+    @Test("an item added elsewhere while an album refresh and a library refresh run: the album and media/all show it")
+    func albumPageAfterLibraryListed() async throws {
+        try await withClockedCore(options: testOptions { $0.dirCacheTime = 60 }) { core, fs, clock, emu in
+            let items = (0..<101).map { (String(format: "old%03d.jpg", $0), "2020-01-01T00:00:00Z") }
+            let s = try await seed(emu, items: items, albums: [("Grow", [0])])
+            #expect(try await fs.list("album/Grow") == ["old000.jpg"])
+            #expect(try await fs.list("media/all").count == 101)
+            clock.advance(61)
+            // The library's pages are computed at 0 s (before new.jpg, the newest, which would be on it) and 1.5 s, and
+            // arrive at 1.5 s and 3 s; the album's answer, computed at 2 s, holds new.jpg, added at about 0.5 s.
+            try await emu.faults(["mediaItems.search:slow:count=1:delay=2000", "mediaItems.list:late:count=2:delay=1500"])
+            let t0 = Date()
+            _ = try await fs.list("album/Grow")   // stale: the album refresh starts first
+            _ = try await fs.list("media/all")    // then the library refresh
+            try await Task.sleep(nanoseconds: 500_000_000)
+            let remote = try await TestAccount(emu).client()
+            let cache = TempDir()
+            let token = try await remote.upload(file: writeFile(cache, "new.jpg", makeJPEG()), mimeType: "image/jpeg", fileName: "new.jpg")
+            let made = try await remote.batchCreate([NewMediaItem(uploadToken: token, fileName: "new.jpg")], albumId: s.albums[0])
+            #expect(made.first?.mediaItem != nil)
+            #expect(Date().timeIntervalSince(t0) < 1.8, "added before the album's answer was computed")
+            #expect(try await eventually(20) { core.tree.state.withLock { $0.refreshing.isEmpty } })
+            #expect(Date().timeIntervalSince(t0) >= 3, "both refreshes waited for their answers")
+            #expect(try await fs.list("album/Grow") == ["new.jpg", "old000.jpg"])
+            #expect(try await fs.list("media/all").contains("new.jpg"))
+            #expect(try await fs.read("album/Grow/new.jpg").count > 0)
+        }
+    }
+
     @Test("a base URL the server refuses (60 min expiry) is renewed once and the read succeeds", arguments: FSMode.allCases)
     func baseURLExpiry(mode: FSMode) async throws {
         try await withFS(mode) { fs, emu in
