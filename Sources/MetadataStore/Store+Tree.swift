@@ -261,13 +261,13 @@ extension MetadataStore {
     // MARK: items
 
     /// Upserts one page of items in one transaction, keeping learned sizes; the listing's base URL replaces the old one.
-    /// With `album`, also records membership at positions `firstPosition...`, stamped `memberSeenAt` (the album
-    /// refresh's start; default `seenAt`). Returns the rows in input order.
+    /// With `album` (a page of an album refresh), also records membership at positions `firstPosition...`, stamped with
+    /// the refresh's start. Returns the rows in input order.
     /// An item's `seenAt` only moves forward: an album refresh that started before a library refresh may write its page
     /// after the library's, and an older stamp would make the library refresh take the item for gone.
     @discardableResult
-    public func upsertItems(_ items: [ItemUpsert], seenAt: Double, album: Int64? = nil, memberSeenAt: Double? = nil,
-                            firstPosition: Int = 0) throws(StoreError) -> [Int64] {
+    public func upsertItems(_ items: [ItemUpsert], seenAt: Double,
+                            album: (row: Int64, seenAt: Double, firstPosition: Int)? = nil) throws(StoreError) -> [Int64] {
         try write { db in
             let st = try db.cachedStatement(sql: """
                 INSERT INTO items(googleId, filename, mimeType, isVideo, creationTime, width, height, productUrl, description,
@@ -293,7 +293,7 @@ extension MetadataStore {
                     it.description, url, url == nil ? nil : seenAt, seenAt,
                 ]) else { continue }
                 rows.append(row)
-                if let album { try member.execute(arguments: [album, row, firstPosition + i, memberSeenAt ?? seenAt]) }
+                if let album { try member.execute(arguments: [album.row, row, album.firstPosition + i, album.seenAt]) }
             }
             return rows
         }

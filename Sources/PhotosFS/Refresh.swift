@@ -257,7 +257,7 @@ extension PhotosFS {
             // started meanwhile and did not list an item this page has (added since) must not take it for gone.
             let arrived = refreshEpoch()
             guard try refreshWrite(key, since: since, path: path, { () throws(StoreError) in
-                try store.upsertItems(upserts, seenAt: arrived, album: album.row, memberSeenAt: started, firstPosition: first)
+                try store.upsertItems(upserts, seenAt: arrived, album: (row: album.row, seenAt: started, firstPosition: first))
             }) != nil else { return false }
             position += upserts.count
             token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }

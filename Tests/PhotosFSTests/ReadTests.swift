@@ -217,8 +217,8 @@ struct ReadTests {
     @Test("an album refresh and a library refresh running together: the album keeps its item, media/all every item")
     func overlappingRefreshes() async throws {
         try await withClockedCore(options: testOptions { $0.dirCacheTime = 60 }) { core, fs, clock, emu in
-            var items = [("keep.jpg", "2024-01-01T00:00:00Z")]   // newest: on the library's first page of 100
-            for i in 0..<100 { items.append((String(format: "old%03d.jpg", i), "2020-01-01T00:00:00Z")) }
+            // keep.jpg is the newest: on the library's first page of 100.
+            let items = [("keep.jpg", "2024-01-01T00:00:00Z")] + (0..<100).map { (String(format: "old%03d.jpg", $0), "2020-01-01T00:00:00Z") }
             try await seed(emu, items: items, albums: [("Both", [0])])
             #expect(try await fs.list("album/Both") == ["keep.jpg"])
             #expect(try await fs.list("media/all").count == 101)
